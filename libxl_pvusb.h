@@ -1,0 +1,174 @@
+/*
+ * libxl_pvusb.h - USB passthrough for Xen guests (PVUSB), with libxl's
+ * public API: same names, types, argument order and asynchronous
+ * convention as libxl.h and libxl_utils.h declare them.
+ *
+ * A guest gets USB controllers (libxl_device_usbctrl) and, on their
+ * ports, host USB devices (libxl_device_usbdev).  Controllers of type PV
+ * are served by the host kernel's usbback driver, QUSB by QEMU's PV USB
+ * backend, DEVICEMODEL by the emulated USB of an HVM guest's QEMU.
+ *
+ * Unless said otherwise, functions return 0 or a negative ERROR_* code
+ * (libxl_error), and log what went wrong through the ctx's logger.
+ * Functions taking ao_how follow libxl's convention (see libxl_core.h).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#ifndef LIBXL_PVUSB_H
+#define LIBXL_PVUSB_H
+
+#include "libxl_core.h"
+
+#pragma GCC visibility push(default)
+
+/*
+ * LIBXL_HAVE_PVUSB indicates functions for plugging in USB devices
+ * through pvusb.
+ */
+#define LIBXL_HAVE_PVUSB 1
+
+/*
+ * LIBXL_HAVE_PVUSB_REBIND indicates libxl_device_usbdev_rebind and the
+ * host-side helpers below, which libxl itself does not have.
+ */
+#define LIBXL_HAVE_PVUSB_REBIND 1
+
+/*----- USB controllers -----*/
+
+/*
+ * Adds a controller to domain domid.  usbctrl is updated with what was
+ * chosen: type AUTO becomes PV (pv/pvh guest, usbback loaded), QUSB
+ * (pv/pvh guest without usbback) or DEVICEMODEL (hvm); version 0 becomes
+ * 2, ports 0 becomes 8, devid -1 becomes the lowest free id; a
+ * backend_domname is resolved into backend_domid.  Waits (10 s) for the
+ * backend to answer; if it does not, nothing is left behind and the
+ * result is ERROR_TIMEDOUT.
+ * Errors: ERROR_DOMAIN_NOTFOUND, ERROR_INVAL (version not 1-2, ports not
+ * 1-31), ERROR_DEVICE_EXISTS (devid taken), ERROR_TIMEDOUT, ERROR_FAIL.
+ */
+int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
+                             libxl_device_usbctrl *usbctrl,
+                             const libxl_asyncop_how *ao_how);
+
+/*
+ * Removes controller usbctrl->devid: first each device on it (as
+ * libxl_device_usbdev_remove), then asks the backend to close and waits
+ * for it (10 s), then deletes the controller.  Errors: ERROR_NOTFOUND (no
+ * such controller), the errors of libxl_device_usbdev_remove (the
+ * controller is then kept, with the devices that could not be removed).
+ */
+int libxl_device_usbctrl_remove(libxl_ctx *ctx, uint32_t domid,
+                                libxl_device_usbctrl *usbctrl,
+                                const libxl_asyncop_how *ao_how);
+
+/* As libxl_device_usbctrl_remove, without waiting for the backend. */
+int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
+                                 libxl_device_usbctrl *usbctrl,
+                                 const libxl_asyncop_how *ao_how);
+
+/*
+ * The domain's controllers, from toolstack-owned xenstore keys only.
+ * Returns a malloc'd array of *num entries (NULL with *num == 0 if none
+ * or on error); free it with libxl_device_usbctrl_list_free.
+ */
+libxl_device_usbctrl *libxl_device_usbctrl_list(libxl_ctx *ctx,
+                                                uint32_t domid, int *num);
+void libxl_device_usbctrl_list_free(libxl_device_usbctrl *list, int nr);
+
+/*
+ * Fills usbctrlinfo (initialised by the caller, disposed by the caller)
+ * for controller usbctrl->devid.  The frontend's ring references and
+ * event channel are read from the guest-writable frontend and are -1
+ * when absent or malformed.  Errors: ERROR_NOTFOUND, ERROR_FAIL.
+ */
+int libxl_device_usbctrl_getinfo(libxl_ctx *ctx, uint32_t domid,
+                                 const libxl_device_usbctrl *usbctrl,
+                                 libxl_usbctrlinfo *usbctrlinfo);
+
+/*----- USB devices -----*/
+
+/*
+ * Gives host device usbdev->u.hostdev.hostbus/hostaddr to domain domid.
+ * usbdev->ctrl -1 picks a controller with a free port (creating one if
+ * none has); usbdev->port 0 picks the first free port.  Both are updated.
+ * Refused: hubs and root hubs (ERROR_INVAL), a device already given to
+ * any domain (ERROR_DEVICE_EXISTS), an absent device (ERROR_NOTFOUND),
+ * a taken or nonexistent port (ERROR_INVAL).  On PV controllers each
+ * interface's driver is recorded and the interface rebound to usbback;
+ * any failure undoes everything, in reverse.
+ */
+int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
+                            libxl_device_usbdev *usbdev,
+                            const libxl_asyncop_how *ao_how);
+
+/*
+ * Takes back the device at usbdev->ctrl:usbdev->port (the host address
+ * in usbdev is not used).  Crash-only, in this order, stopping at the
+ * first failure: unbind every interface from usbback; free the port;
+ * rebind every interface to its recorded original driver.  If that last
+ * step fails the device is no longer the guest's but is left without its
+ * driver: ERROR_FAIL, and libxl_device_usbdev_rebind retries later.
+ * Re-running a remove that died half-way finishes it.
+ * Errors: ERROR_NOTFOUND (no controller / nothing on that port),
+ * ERROR_FAIL.
+ */
+int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
+                               libxl_device_usbdev *usbdev,
+                               const libxl_asyncop_how *ao_how);
+
+/*
+ * The domain's devices (hostbus/hostaddr 0 for a device unplugged while
+ * assigned).  Malloc'd array of *num; free with
+ * libxl_device_usbdev_list_free.
+ */
+libxl_device_usbdev *
+libxl_device_usbdev_list(libxl_ctx *ctx, uint32_t domid, int *num);
+void libxl_device_usbdev_list_free(libxl_device_usbdev *list, int nr);
+
+/*
+ * Restores the original host drivers of device busid (e.g. "3-1.2") from
+ * its host-side record, left there by a remove whose last step failed.
+ * Succeeds, doing nothing, when there is no record.  Refused with
+ * ERROR_DEVICE_EXISTS while the device is assigned to a domain.
+ */
+int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
+                               const libxl_asyncop_how *ao_how);
+
+/*----- utilities (libxl_utils.h) -----*/
+
+/* Fills usbctrl (initialised by the caller) for controller devid. */
+int libxl_devid_to_device_usbctrl(libxl_ctx *ctx, uint32_t domid,
+                                  int devid, libxl_device_usbctrl *usbctrl);
+
+/* Fills usbdev (initialised by the caller) for what is at ctrl:port. */
+int libxl_ctrlport_to_device_usbdev(libxl_ctx *ctx, uint32_t domid,
+                                    int ctrl, int port,
+                                    libxl_device_usbdev *usbdev);
+
+/*----- the host side (not in libxl) -----*/
+
+/*
+ * The host's USB devices, root hubs included, each with what sysfs says
+ * of it and, if it is given to a domain, which one and where.  Malloc'd
+ * array of *num, sorted by busid; free with libxl_usb_hostdev_list_free.
+ */
+libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num);
+void libxl_usb_hostdev_list_free(libxl_usb_hostdev *list, int nr);
+
+/*
+ * The host busid of what is at ctrl:port of domain domid, even if the
+ * device is unplugged.  *busid_r is malloc'd.  ERROR_NOTFOUND if the port
+ * is empty or does not exist.
+ */
+int libxl_ctrlport_to_usb_busid(libxl_ctx *ctx, uint32_t domid,
+                                int ctrl, int port, char **busid_r);
+
+/*
+ * Domains that have USB controllers, ascending.  Malloc'd array of *num
+ * (NULL if none); free with free().
+ */
+uint32_t *libxl_usb_list_domains(libxl_ctx *ctx, int *num);
+
+#pragma GCC visibility pop
+
+#endif /* LIBXL_PVUSB_H */

@@ -1,0 +1,170 @@
+/*
+ * harness.h - what every test program uses: a TAP runner with checks
+ * that print both sides, a private real xenstored, fake domains, the fake
+ * sysfs (tests/harness/sysfsmock.so, preloaded by tests/run-test) and a
+ * simulated backend.
+ *
+ * A test program:
+ *
+ *     static void test_foo(void) { CHECK_INT_EQ(1 + 1, 2); ... }
+ *     static const struct test tests[] = {
+ *         { "foo does bar", test_foo },
+ *         ...
+ *     };
+ *     int main(int argc, char **argv) { return tap_main(argc, argv, tests,
+ *                                        ARRAY_LEN(tests)); }
+ *
+ * tap_main prints "1..N", then runs each test in a forked child (so one
+ * crash fails one test), and prints "ok N - name" or "not ok N - name".
+ * A named argument runs only the tests whose names contain it.  A test may
+ * call SKIP("why") and must say why.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "libxl_pvusb.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+struct test {
+    const char *name;
+    void (*fn)(void);
+};
+
+int tap_main(int argc, char **argv, const struct test *tests, size_t n);
+
+/* Marks the running test failed and prints "# file:line: msg" (TAP
+ * diagnostic).  The test goes on; ASSERT_* stop it (the child exits). */
+void tap_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void tap_skip(const char *why) __attribute__((noreturn));
+void tap_bail(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+
+#define CHECK(c) do { if (!(c)) \
+    tap_fail(__FILE__, __LINE__, "CHECK(%s) failed", #c); } while (0)
+#define CHECK_INT_EQ(a, b) do { long long a_ = (a), b_ = (b); \
+    if (a_ != b_) tap_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", \
+                           #a, #b, a_, b_); } while (0)
+#define CHECK_STR_EQ(a, b) do { const char *a_ = (a), *b_ = (b); \
+    if (!a_ || !b_ || strcmp(a_, b_)) \
+        tap_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b, \
+                 a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } while (0)
+#define CHECK_NULL(a) do { const void *a_ = (a); if (a_) \
+    tap_fail(__FILE__, __LINE__, "%s is not NULL", #a); } while (0)
+#define ASSERT(c) do { if (!(c)) \
+    tap_bail(__FILE__, __LINE__, "ASSERT(%s) failed", #c); } while (0)
+#define ASSERT_INT_EQ(a, b) do { long long a_ = (a), b_ = (b); \
+    if (a_ != b_) tap_bail(__FILE__, __LINE__, "%s == %s: %lld != %lld", \
+                           #a, #b, a_, b_); } while (0)
+#define SKIP(why) tap_skip(why)
+
+/*----- a private real xenstored -----*/
+
+/*
+ * Starts Debian's xenstored (XENSTORED env var overrides the binary;
+ * default /usr/lib/xen-4.17/bin/xenstored) under tests/harness/xsshim.so,
+ * in a temp dir, sets XENSTORED_PATH so every xs_open() of this process
+ * and its children talks to it, and waits until it answers.  If it cannot
+ * start, the test BAILS with the daemon's log: it never skips.  Stopped
+ * (and its dir removed) by xs_stop or at the test child's exit.
+ * Creates dom0's entries: /local/domain/0/name = Domain-0, domid 0.
+ */
+void xs_start(void);
+void xs_stop(void);
+/* A fresh libxenstore handle on the private daemon (caller xs_close()s). */
+struct xs_handle *xs_test_open(void);
+
+/* Convenience reads/writes on the private daemon; bail on error.
+ * xs_get returns a malloc'd value or NULL if absent. */
+char *xs_get(const char *path);
+void xs_put(const char *path, const char *value);
+void xs_del(const char *path);
+bool xs_has(const char *path);
+/* Permissions of path as libxenstore's string form, e.g. "n5,r0". */
+char *xs_perms(const char *path);
+
+/*
+ * A guest, as a toolstack would have created it: /local/domain/<id>
+ * {name, domid, vm = /vm/<uuid>}, /vm/<uuid>/{uuid,name}, /libxl/<id>/type
+ * = "pv" | "pvh" | "hvm"; the uuid is derived from the domid.  Introduced
+ * to xenstored.  fakedom_destroy releases it and removes its entries.
+ */
+void fakedom_create(uint32_t domid, const char *name, const char *type);
+void fakedom_destroy(uint32_t domid);
+/* The uuid fakedom_create gives domid (static buffer). */
+const char *fakedom_uuid(uint32_t domid);
+
+/*----- the fake sysfs -----*/
+
+/*
+ * Copies the pristine tree tests/sysfs/<tree>/ (a fake /sys/bus/usb) into
+ * a per-test temp dir and points sysfsmock.so at it (SYSFSMOCK_ROOT); it
+ * may be called several times to add devices from several trees.  Trees:
+ *   "base"       : drivers usb, hub, usbhid, usb-storage, usbfs, usbback;
+ *                  root hubs usb1, usb2
+ *   "keyboard"   : 1-1, bus 1 addr 2, 1 interface on usbhid
+ *   "stick"      : 1-2, bus 1 addr 3, serial "STICK0001", usb-storage
+ *   "composite"  : 2-1, bus 2 addr 2, 3 interfaces: usbhid, usbhid,
+ *                  usb-storage
+ *   "hub"        : 2-2, bus 2 addr 3, class 9, on hub
+ *   "behind-hub" : 2-2.1 (behind the hub), bus 2 addr 4, usb-storage
+ * (exact attributes: see tests/sysfs/README).
+ */
+void sysfs_setup(const char *tree);
+/* The temp root (its sys/bus/usb is the fake /sys/bus/usb). */
+const char *sysfs_root(void);
+/*
+ * Makes the next writes to sysfs path (as the library names it, e.g.
+ * "/sys/bus/usb/drivers/usbback/bind") fail with errno err, `times` times
+ * (-1: until cleared).  sysfs_inject_clear() removes every injection.
+ */
+void sysfs_inject(const char *path, int err, int times);
+void sysfs_inject_clear(void);
+/* Driver name an interface is bound to (static buffer), or NULL. */
+const char *sysfs_driver_of(const char *intf);
+/* Bind/unbind as the kernel would, for setting up states. */
+void sysfs_bind(const char *intf, const char *driver);
+void sysfs_unbind(const char *intf);
+/* Physically unplug device busid (its dir and interfaces vanish). */
+void sysfs_unplug(const char *busid);
+/* Removes a driver (as rmmod would): its dir vanishes. */
+void sysfs_remove_driver(const char *driver);
+
+/*----- the simulated backend -----*/
+
+/*
+ * A process that watches backend/vusb and backend/qusb of dom0 and moves
+ * each controller's `state` as a backend driver does: 1 -> 2 (InitWait)
+ * when it appears (online=1); 2 -> 4 (Connected) once the frontend's
+ * state is 3 or 4; on state 5 (Closing, as the toolstack sets it) with
+ * online=0 -> 6 (Closed).  With silent true it never writes anything (the
+ * toolstack's timeouts are then exercised).  Stopped by simbackend_stop
+ * or at the test child's exit.
+ */
+void simbackend_start(bool silent);
+void simbackend_stop(void);
+
+/*----- a library context on the private daemon -----*/
+
+/* A ctx logging to stderr at debug level (or the level in TEST_LOGLEVEL);
+ * freed at the test child's exit. */
+libxl_ctx *test_ctx(void);
+
+/*
+ * Runs the caller's own poll() loop with libxl_osevent_beforepoll /
+ * afterpoll until *done becomes true or timeout_ms passes; returns
+ * whether *done was reached.
+ */
+bool test_poll_until(libxl_ctx *ctx, const volatile bool *done,
+                     int timeout_ms);
+
+#endif /* TESTS_HARNESS_H */

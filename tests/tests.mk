@@ -1,0 +1,50 @@
+# Tests: every tests/test-*.c is a TAP program (tests/harness/tap.h), run
+# by prove through tests/run-test, which preloads the fake sysfs.
+
+TEST_SRCS    := $(wildcard tests/test-*.c)
+TEST_BINS    := $(patsubst tests/%.c,tests/bin/%,$(TEST_SRCS)) \
+                tests/bin/test-gentypes
+HARNESS_SRCS := $(filter-out tests/harness/xsshim.c tests/harness/sysfsmock.c,\
+                  $(wildcard tests/harness/*.c))
+HARNESS_OBJS := $(patsubst %.c,%.o,$(HARNESS_SRCS))
+TEST_CPPFLAGS = $(CPPFLAGS_ALL) -Itests/harness -DTEST_TOPDIR=\"$(CURDIR)\"
+TEST_PRELOADS := tests/harness/xsshim.so tests/harness/sysfsmock.so
+
+$(HARNESS_OBJS): %.o: %.c $(wildcard tests/harness/*.h) $(GEN_HDRS)
+	$(CC) $(TEST_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The preloads are built without -fvisibility=hidden: a hidden wrapper
+# intercepts nothing.
+tests/harness/xsshim.so: tests/harness/xsshim.c
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
+tests/harness/sysfsmock.so: tests/harness/sysfsmock.c
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+gen/gentest.c: core/gentest.py libxl_types.idl core/idl.py
+	@mkdir -p gen
+	$(PYTHON) core/gentest.py libxl_types.idl $@
+
+tests/bin/test-gentypes: gen/gentest.c $(HARNESS_OBJS) libxlpvusb.a
+	@mkdir -p tests/bin
+	$(CC) $(TEST_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(HARNESS_OBJS) \
+	    libxlpvusb.a $(PKG_LIBS) -lpthread
+
+tests/bin/%: tests/%.c $(HARNESS_OBJS) libxlpvusb.a \
+             $(wildcard tests/harness/*.h)
+	@mkdir -p tests/bin
+	$(CC) $(TEST_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(HARNESS_OBJS) \
+	    libxlpvusb.a $(PKG_LIBS) -lpthread
+
+TESTS_READY := $(TEST_BINS) $(TEST_PRELOADS) xlusb/xlusb
+
+check: $(TESTS_READY)
+	prove -j2 --exec tests/run-test $(TEST_BINS) $(TEST_SCRIPTS)
+
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite
+check-valgrind: $(TESTS_READY)
+	TEST_VALGRIND="$(VALGRIND)" prove -j2 --exec tests/run-test $(TEST_BINS)
+
+tests-clean:
+	rm -rf tests/bin
+	rm -f $(HARNESS_OBJS) $(TEST_PRELOADS)
