@@ -1,0 +1,57 @@
+/*
+ * libxl_ctx.h - the context structure, private to the core: the device
+ * code reaches the context only through the internal API.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#ifndef LIBXL_CTX_H
+#define LIBXL_CTX_H
+
+#include <pthread.h>
+
+#include <xenctrl.h>
+
+#include "libxl_internal.h"
+
+/* One registered xenstore watch per slot; free slots form a list. */
+typedef struct libxl__ev_watch_slot {
+    libxl__ev_xswatch *w;       /* NULL: free */
+    int next_free;              /* slot number, or -1 */
+} libxl__ev_watch_slot;
+
+/* A pipe that wakes a poll() when an operation completes elsewhere. */
+typedef struct libxl__poller {
+    int wakeup[2];              /* read end, write end; -1 if not open */
+} libxl__poller;
+
+struct libxl__ctx {
+    xentoollog_logger *lg;
+    struct xs_handle *xsh;
+    xc_interface *xch;          /* NULL without a hypervisor */
+
+    /* Protects everything below; recursive, held by internal callbacks
+     * but never across an application callback. */
+    pthread_mutex_t lock;
+
+    libxl__ev_watch_slot *watch_slots;
+    int watch_nslots;
+    int watch_free;             /* first free slot, or -1 */
+    uint32_t watch_counter;
+
+    libxl__ev_time *timeouts;   /* sorted, earliest first */
+
+    /* Completed operations whose application callback is still due. */
+    libxl__ao *aos_for_callback;
+    libxl__poller poller_app;
+};
+
+#define CTX_LOCK   (libxl__ctx_lock(CTX))
+#define CTX_UNLOCK (libxl__ctx_unlock(CTX))
+_hidden void libxl__ctx_lock(libxl_ctx *ctx);
+_hidden void libxl__ctx_unlock(libxl_ctx *ctx);
+
+/* Event machinery setup and teardown, for libxl_ctx_alloc / _free. */
+_hidden int libxl__ev_ctx_init(libxl_ctx *ctx);
+_hidden void libxl__ev_ctx_dispose(libxl_ctx *ctx);
+
+#endif /* LIBXL_CTX_H */
