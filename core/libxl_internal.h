@@ -212,6 +212,10 @@ typedef struct libxl__egc {
     libxl__gc gc;
 } libxl__egc;
 #define EGC_GC libxl__gc *const gc = &egc->gc
+/* An egc for a function that is not itself a callback (e.g. an initiating
+ * function completing its ao at once). */
+#define EGC_INIT(ctx) libxl__egc egc[1]; libxl__gc_init(&egc->gc, (ctx))
+#define EGC_FREE libxl__free_all(&egc->gc)
 
 typedef struct libxl__ao libxl__ao;
 
