@@ -31,6 +31,10 @@
 
 #define INVALID_DOMID ((uint32_t)~0u)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* The struct of type outer whose member `member` is at inner_ptr. */
+#define CONTAINER_OF(inner_ptr, outer, member) \
+    ((__typeof__(outer) *)(void *)((char *)(inner_ptr) - \
+                                   offsetof(__typeof__(outer), member)))
 
 /* Timeouts, in seconds, as libxl's. */
 #define LIBXL_INIT_TIMEOUT 10
