@@ -26,6 +26,9 @@ typedef struct libxl__poller {
 
 struct libxl__ctx {
     xentoollog_logger *lg;
+    /* Handed to libxenctrl: forwards to lg at debug level, so that a
+     * host without a hypervisor is not reported as an error. */
+    xentoollog_logger xc_lg;
     struct xs_handle *xsh;
     xc_interface *xch;          /* NULL without a hypervisor */
 
@@ -44,6 +47,10 @@ struct libxl__ctx {
     libxl__ao *aos_for_callback;
     libxl__poller poller_app;
 };
+
+/* libxl__sprintf's engine, for other variadic helpers. */
+_hidden char *libxl__vsprintf(libxl__gc *gc, const char *fmt, va_list ap)
+    PRINTF_ATTRIBUTE(2, 0);
 
 #define CTX_LOCK   (libxl__ctx_lock(CTX))
 #define CTX_UNLOCK (libxl__ctx_unlock(CTX))

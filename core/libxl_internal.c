@@ -130,18 +130,24 @@ char *libxl__strdup(libxl__gc *gc, const char *s)
     return copy;
 }
 
+char *libxl__vsprintf(libxl__gc *gc, const char *fmt, va_list ap)
+{
+    char *s;
+
+    if (vasprintf(&s, fmt, ap) < 0)
+        alloc_failed(gc ? gc->owner : NULL, __func__, 1, strlen(fmt));
+    libxl__ptr_add(gc, s);
+    return s;
+}
+
 char *libxl__sprintf(libxl__gc *gc, const char *fmt, ...)
 {
     va_list ap;
     char *s;
-    int r;
 
     va_start(ap, fmt);
-    r = vasprintf(&s, fmt, ap);
+    s = libxl__vsprintf(gc, fmt, ap);
     va_end(ap);
-    if (r < 0)
-        alloc_failed(gc ? gc->owner : NULL, __func__, 1, strlen(fmt));
-    libxl__ptr_add(gc, s);
     return s;
 }
 
