@@ -46,6 +46,9 @@ int tap_main(int argc, char **argv, const struct test *tests, size_t n);
 void tap_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void tap_skip(const char *why) __attribute__((noreturn));
+/* Prints "# ..." (each line of the message so prefixed) on stdout: a TAP
+ * comment, shown by prove -v, that fails nothing. */
+void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tap_bail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 

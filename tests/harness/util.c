@@ -1,0 +1,105 @@
+/*
+ * util.c - file-tree helpers and a clock for the harness.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness_internal.h"
+
+static int rm_one(const char *path, const struct stat *st, int type,
+                  struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int harness_rmtree(const char *dir)
+{
+    struct stat st;
+
+    if (lstat(dir, &st))
+        return errno == ENOENT ? 0 : -1;
+    return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* nftw has no user pointer: the copy's endpoints live here. */
+static const char *copy_src, *copy_dst;
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+    char buf[4096];
+    ssize_t n;
+    int in = -1, out = -1, r = -1;
+
+    in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        goto out;
+    out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
+    if (out < 0)
+        goto out;
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        if (write(out, buf, n) != n)
+            goto out;
+    if (n == 0)
+        r = 0;
+ out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out))
+        r = -1;
+    return r;
+}
+
+static int copy_one(const char *path, const struct stat *st, int type,
+                    struct FTW *ftw)
+{
+    char to[PATH_MAX], link[PATH_MAX];
+    ssize_t n;
+
+    (void)ftw;
+    if ((size_t)snprintf(to, sizeof(to), "%s%s", copy_dst,
+                         path + strlen(copy_src)) >= sizeof(to)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    switch (type) {
+    case FTW_D:
+        return mkdir(to, st->st_mode & 07777) && errno != EEXIST ? -1 : 0;
+    case FTW_SL:
+        n = readlink(path, link, sizeof(link) - 1);
+        if (n < 0)
+            return -1;
+        link[n] = '\0';
+        return symlink(link, to) && errno != EEXIST ? -1 : 0;
+    case FTW_F:
+        return copy_file(path, to, st->st_mode);
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+}
+
+int harness_copytree(const char *src, const char *dst)
+{
+    copy_src = src;
+    copy_dst = dst;
+    return nftw(src, copy_one, 16, FTW_PHYS);
+}
+
+long long harness_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
