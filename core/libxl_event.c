@@ -276,15 +276,17 @@ static void timeout_lower(libxl_ctx *ctx, int *timeout, struct timeval now)
 
 static void timeouts_occurred(libxl_ctx *ctx, struct timeval now)
 {
+    libxl__ev_time_callback *func;
     libxl__ev_time *ev;
     struct timeval abs;
 
     while (ctx->timeouts && timercmp(&ctx->timeouts->abs, &now, <=)) {
         EGC_INIT(ctx);
         ev = ctx->timeouts;
+        func = ev->func;
         abs = ev->abs;
         libxl__ev_time_deregister(&egc->gc, ev);
-        ev->func(egc, ev, &abs, ERROR_TIMEDOUT);
+        func(egc, ev, &abs, ERROR_TIMEDOUT);
         EGC_FREE;
     }
 }

@@ -1,0 +1,366 @@
+/*
+ * test-event.c - the event machinery: asynchronous operations with and
+ * without a callback, device state waits, the application's poll hooks
+ * and xenstore watches, against a private real xenstored.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "harness_internal.h"
+#include "libxl_internal.h"
+
+/*----- small operations written with the internal API -----*/
+
+struct op {
+    libxl__ao *ao;
+    libxl__ev_devstate ds;
+    libxl__ev_time timer;
+};
+
+static void op_devstate_done(libxl__egc *egc, libxl__ev_devstate *ds,
+                             int rc)
+{
+    struct op *op = CONTAINER_OF(ds, *op, ds);
+
+    CHECK(!libxl__ev_xswatch_isregistered(&ds->watch));
+    CHECK(!libxl__ev_time_isregistered(&ds->timeout));
+    libxl__ao_complete(egc, op->ao, rc);
+}
+
+/* Waits until the xenbus state at path is within [min, max]. */
+static int op_wait_state(libxl_ctx *ctx, const char *path, int min, int max,
+                         int ms, const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, 0, ao_how);
+    struct op *op;
+    int rc;
+
+    GCNEW(op);
+    op->ao = ao;
+    libxl__ev_devstate_init(&op->ds);
+    rc = libxl__ev_devstate_wait(ao, &op->ds, op_devstate_done, path,
+                                 min, max, ms);
+    if (rc) return AO_CREATE_FAIL(rc);
+    return AO_INPROGRESS;
+}
+
+static void op_timer_done(libxl__egc *egc, libxl__ev_time *ev,
+                          const struct timeval *requested_abs, int rc)
+{
+    struct op *op = CONTAINER_OF(ev, *op, timer);
+
+    (void)requested_abs;
+    CHECK_INT_EQ(rc, ERROR_TIMEDOUT);
+    CHECK(!libxl__ev_time_isregistered(ev));
+    libxl__ao_complete(egc, op->ao, 0);
+}
+
+/* Completes with 0 after ms. */
+static int op_sleep(libxl_ctx *ctx, int ms, const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, 0, ao_how);
+    struct op *op;
+    int rc;
+
+    GCNEW(op);
+    op->ao = ao;
+    libxl__ev_time_init(&op->timer);
+    rc = libxl__ev_time_register_rel(ao, &op->timer, op_timer_done, ms);
+    if (rc) return AO_CREATE_FAIL(rc);
+    return AO_INPROGRESS;
+}
+
+/* Completes with result before AO_INPROGRESS. */
+static int op_now(libxl_ctx *ctx, int result,
+                  const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, 0, ao_how);
+    EGC_INIT(ctx);
+
+    (void)gc;
+    libxl__ao_complete(egc, ao, result);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+/*----- the application's side -----*/
+
+struct app_cb {
+    volatile bool done;
+    int rc;
+    int calls;
+    long long when_ms;
+};
+
+static void app_callback(libxl_ctx *ctx, int rc, void *for_callback)
+{
+    struct app_cb *cb = for_callback;
+
+    (void)ctx;
+    cb->rc = rc;
+    cb->calls++;
+    cb->when_ms = harness_now_ms();
+    cb->done = true;
+}
+
+static libxl_asyncop_how how_for(struct app_cb *cb)
+{
+    libxl_asyncop_how how = { .callback = app_callback };
+
+    how.u.for_callback = cb;
+    return how;
+}
+
+static libxl_ctx *setup(void)
+{
+    xs_start();
+    return test_ctx();
+}
+
+/*----- tests -----*/
+
+static void test_callback_after_complete_at_once(void)
+{
+    libxl_ctx *ctx = setup();
+    struct app_cb cb = { 0 };
+    libxl_asyncop_how how = how_for(&cb);
+    struct pollfd fds[8];
+    struct timeval now;
+    int nfds = ARRAY_LEN(fds), timeout = -1;
+
+    CHECK_INT_EQ(op_now(ctx, ERROR_NOTFOUND, &how), 0);
+    CHECK_INT_EQ(cb.calls, 0);      /* never from the initiating call */
+
+    gettimeofday(&now, NULL);
+    CHECK_INT_EQ(libxl_osevent_beforepoll(ctx, &nfds, fds, &timeout, now),
+                 0);
+    CHECK_INT_EQ(timeout, 0);       /* the loop must turn at once */
+    CHECK_INT_EQ(cb.calls, 0);
+
+    CHECK(test_poll_until(ctx, &cb.done, 1000));
+    CHECK_INT_EQ(cb.calls, 1);
+    CHECK_INT_EQ(cb.rc, ERROR_NOTFOUND);
+}
+
+static void test_callback_through_loop(void)
+{
+    libxl_ctx *ctx = setup();
+    struct app_cb cb = { 0 };
+    libxl_asyncop_how how = how_for(&cb);
+
+    xs_put("/test/state", "1");
+    CHECK_INT_EQ(op_wait_state(ctx, "/test/state", 4, 4, 5000, &how), 0);
+    CHECK(!test_poll_until(ctx, &cb.done, 100));    /* not yet */
+    xs_put("/test/state", "4");
+    CHECK(test_poll_until(ctx, &cb.done, 2000));
+    CHECK_INT_EQ(cb.calls, 1);
+    CHECK_INT_EQ(cb.rc, 0);
+}
+
+static void test_sync(void)
+{
+    libxl_ctx *ctx = setup();
+    long long start = harness_now_ms();
+
+    CHECK_INT_EQ(op_sleep(ctx, 100, NULL), 0);
+    CHECK(harness_now_ms() - start >= 100);
+    CHECK_INT_EQ(op_now(ctx, ERROR_DEVICE_EXISTS, NULL),
+                 ERROR_DEVICE_EXISTS);
+}
+
+static void test_timeouts_in_order(void)
+{
+    libxl_ctx *ctx = setup();
+    struct app_cb late = { 0 }, early = { 0 };
+    libxl_asyncop_how how_late = how_for(&late);
+    libxl_asyncop_how how_early = how_for(&early);
+    long long start = harness_now_ms();
+
+    CHECK_INT_EQ(op_sleep(ctx, 200, &how_late), 0);
+    CHECK_INT_EQ(op_sleep(ctx, 50, &how_early), 0);
+    CHECK(test_poll_until(ctx, &late.done, 2000));
+    CHECK(early.done);
+    CHECK(early.when_ms <= late.when_ms);
+    CHECK(early.when_ms - start >= 50);
+    CHECK(late.when_ms - start >= 200);
+}
+
+static void test_devstate_timeout(void)
+{
+    libxl_ctx *ctx = setup();
+    long long start, elapsed;
+
+    xs_put("/test/state", "1");
+    start = harness_now_ms();
+    CHECK_INT_EQ(op_wait_state(ctx, "/test/state", 4, 4, 300, NULL),
+                 ERROR_TIMEDOUT);
+    elapsed = harness_now_ms() - start;
+    CHECK(elapsed >= 300);
+    CHECK(elapsed < 3000);
+}
+
+static void *write_later(void *path)
+{
+    struct xs_handle *h = xs_test_open();
+
+    usleep(150 * 1000);
+    if (!h || !xs_write(h, XBT_NULL, path, "6", 1))
+        tap_fail(__FILE__, __LINE__, "cannot write %s", (char *)path);
+    if (h) xs_close(h);
+    return NULL;
+}
+
+static void test_devstate_other_handle(void)
+{
+    libxl_ctx *ctx = setup();
+    char path[] = "/test/state";
+    pthread_t thread;
+
+    xs_put(path, "5");
+    ASSERT_INT_EQ(pthread_create(&thread, NULL, write_later, path), 0);
+    CHECK_INT_EQ(op_wait_state(ctx, path, 6, 6, 5000, NULL), 0);
+    pthread_join(thread, NULL);
+}
+
+static void test_devstate_at_once(void)
+{
+    libxl_ctx *ctx = setup();
+    struct app_cb cb = { 0 };
+    libxl_asyncop_how how = how_for(&cb);
+
+    xs_put("/test/state", "4");
+    CHECK_INT_EQ(op_wait_state(ctx, "/test/state", 2, 4, 5000, &how), 0);
+    CHECK_INT_EQ(cb.calls, 0);
+    CHECK(test_poll_until(ctx, &cb.done, 2000));
+    CHECK_INT_EQ(cb.rc, 0);
+    CHECK_INT_EQ(op_wait_state(ctx, "/test/state", 4, 6, 5000, NULL), 0);
+}
+
+static void test_devstate_errors(void)
+{
+    libxl_ctx *ctx = setup();
+
+    CHECK_INT_EQ(op_wait_state(ctx, "/test/absent", 4, 4, 5000, NULL),
+                 ERROR_NOTFOUND);
+    xs_put("/test/state", "7");
+    CHECK_INT_EQ(op_wait_state(ctx, "/test/state", 4, 4, 5000, NULL),
+                 ERROR_FAIL);
+    xs_put("/test/state", "4x");
+    CHECK_INT_EQ(op_wait_state(ctx, "/test/state", 4, 4, 5000, NULL),
+                 ERROR_FAIL);
+}
+
+static void test_bufferfull(void)
+{
+    libxl_ctx *ctx = setup();
+    struct pollfd fds[8];
+    struct timeval now;
+    int nfds, timeout = 1234;
+
+    gettimeofday(&now, NULL);
+    nfds = 0;
+    CHECK_INT_EQ(libxl_osevent_beforepoll(ctx, &nfds, NULL, &timeout, now),
+                 ERROR_BUFFERFULL);
+    CHECK(nfds > 0);
+    nfds--;
+    CHECK_INT_EQ(libxl_osevent_beforepoll(ctx, &nfds, fds, &timeout, now),
+                 ERROR_BUFFERFULL);
+    ASSERT(nfds <= (int)ARRAY_LEN(fds));
+    CHECK_INT_EQ(libxl_osevent_beforepoll(ctx, &nfds, fds, &timeout, now),
+                 0);
+    CHECK_INT_EQ(timeout, 1234);    /* nothing due: not lowered */
+}
+
+static void test_refuse_event_completion(void)
+{
+    libxl_ctx *ctx = setup();
+    libxl_asyncop_how how = { .callback = NULL };
+
+    CHECK_INT_EQ(op_now(ctx, 0, &how), ERROR_INVAL);
+}
+
+static int watch_hits;
+static volatile bool watch_reached;
+static int watch_target;
+
+static void count_hits(libxl__egc *egc, libxl__ev_xswatch *w,
+                       const char *watch_path, const char *event_path)
+{
+    (void)egc;
+    (void)w;
+    (void)watch_path;
+    (void)event_path;
+    if (++watch_hits >= watch_target)
+        watch_reached = true;
+}
+
+static bool hits_reach(libxl_ctx *ctx, int target, int ms)
+{
+    watch_target = target;
+    watch_reached = watch_hits >= target;
+    return test_poll_until(ctx, &watch_reached, ms);
+}
+
+static void test_watch_deregister(void)
+{
+    libxl_ctx *ctx = setup();
+    GC_INIT(ctx);
+    libxl__ev_xswatch w, w2;
+
+    libxl__ev_xswatch_init(&w);
+    libxl__ev_xswatch_init(&w2);
+    CHECK(!libxl__ev_xswatch_isregistered(&w));
+    libxl__ev_xswatch_deregister(gc, &w);           /* harmless */
+
+    xs_put("/test/w", "0");
+    ASSERT_INT_EQ(libxl__ev_xswatch_register(gc, &w, count_hits, "/test/w"),
+                  0);
+    CHECK(libxl__ev_xswatch_isregistered(&w));
+    CHECK_STR_EQ(w.path, "/test/w");
+    CHECK(hits_reach(ctx, 1, 2000));                /* the initial fire */
+    xs_put("/test/w", "1");
+    CHECK(hits_reach(ctx, 2, 2000));
+
+    /* An event queued before deregistration, then the slot reused. */
+    xs_put("/test/w", "2");
+    libxl__ev_xswatch_deregister(gc, &w);
+    CHECK(!libxl__ev_xswatch_isregistered(&w));
+    libxl__ev_xswatch_deregister(gc, &w);
+    ASSERT_INT_EQ(libxl__ev_xswatch_register(gc, &w2, count_hits,
+                                             "/test/other"), 0);
+    CHECK(hits_reach(ctx, 3, 2000));                /* w2's initial fire */
+    xs_put("/test/w", "3");
+    CHECK(!hits_reach(ctx, 4, 300));
+    CHECK_INT_EQ(watch_hits, 3);
+
+    libxl__ev_xswatch_deregister(gc, &w2);
+    GC_FREE;
+}
+
+static const struct test tests[] = {
+    { "callback ao completed at once: called from afterpoll",
+      test_callback_after_complete_at_once },
+    { "callback ao completes through the app's poll loop",
+      test_callback_through_loop },
+    { "ao_how NULL completes inside the call", test_sync },
+    { "timeouts fire in order", test_timeouts_in_order },
+    { "devstate wait times out", test_devstate_timeout },
+    { "devstate wait satisfied by another handle",
+      test_devstate_other_handle },
+    { "devstate already reached fires on the next turn",
+      test_devstate_at_once },
+    { "devstate: node gone, bad state", test_devstate_errors },
+    { "beforepoll: ERROR_BUFFERFULL", test_bufferfull },
+    { "ao_how without callback refused", test_refuse_event_completion },
+    { "watch deregistration stops callbacks", test_watch_deregister },
+};
+
+int main(int argc, char **argv)
+{
+    return tap_main(argc, argv, tests, ARRAY_LEN(tests));
+}
