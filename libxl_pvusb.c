@@ -1,0 +1,1846 @@
+/*
+ * libxl_pvusb.c - USB passthrough for Xen guests: controllers and host
+ * devices, for the kernel usbback backend (type pv) and QEMU's PV USB
+ * backend (type qusb).
+ *
+ * Where things live:
+ *   frontend (guest-writable, never trusted):
+ *       /local/domain/<domid>/device/vusb/<devid>/...
+ *   backend:
+ *       /local/domain/<bdomid>/backend/<vusb|qusb>/<domid>/<devid>/...
+ *         port/<n> = "" or the host busid given to the guest on that port
+ *   toolstack-private view of each controller, read by list/getinfo/remove:
+ *       /libxl/<domid>/device/vusb/<devid>/{frontend,backend,type}
+ *   host side, keyed by the physical device so it outlives guest and
+ *   toolstack (dom0 only):
+ *       /libxl/usbback/<enc busid>/owner = "<domid>/<devid>/<port>"
+ *       /libxl/usbback/<enc busid>/<enc intf>/driver_path
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+
+#include "libxl_osdeps.h" /* must come before any other headers */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libxl_internal.h"
+
+#define USBBACK_INFO_PATH "/libxl/usbback"
+#define USBHUB_CLASS_CODE 9
+#define USBIF_MAX_PORTNR 31
+#define USB_DEFAULT_VERSION 2
+#define USB_DEFAULT_PORTS 8
+
+/*----- names and paths -----*/
+
+/* The backend kind of a controller type ("vusb", "qusb"), or NULL. */
+static const char *usbctrl_kind(libxl_usbctrl_type type)
+{
+    switch (type) {
+    case LIBXL_USBCTRL_TYPE_PV:   return "vusb";
+    case LIBXL_USBCTRL_TYPE_QUSB: return "qusb";
+    default:                      return NULL;
+    }
+}
+
+static char *vusb_libxl_path(libxl__gc *gc, uint32_t domid, int devid)
+{
+    return GCSPRINTF("/libxl/%u/device/vusb/%d", domid, devid);
+}
+
+static char *vusb_fe_path(libxl__gc *gc, uint32_t domid, int devid)
+{
+    return GCSPRINTF("%s/device/vusb/%d", libxl__xs_get_dompath(gc, domid),
+                     devid);
+}
+
+static char *vusb_be_path(libxl__gc *gc, const libxl_device_usbctrl *c,
+                          uint32_t domid)
+{
+    return GCSPRINTF("%s/backend/%s/%u/%d",
+                     libxl__xs_get_dompath(gc, c->backend_domid),
+                     usbctrl_kind(c->type), domid, c->devid);
+}
+
+/* xenstore keys cannot hold '.' or ':' */
+static char *usb_busid_encode(libxl__gc *gc, const char *busid)
+{
+    char *enc = libxl__strdup(gc, busid);
+    char *p;
+
+    for (p = enc; *p; p++) {
+        if (*p == '.') *p = '_';
+        else if (*p == ':') *p = '@';
+    }
+    return enc;
+}
+
+static char *usb_hostdev_info_path(libxl__gc *gc, const char *busid)
+{
+    return GCSPRINTF(USBBACK_INFO_PATH "/%s", usb_busid_encode(gc, busid));
+}
+
+static char *usb_intf_info_path(libxl__gc *gc, const char *busid,
+                                const char *intf)
+{
+    return GCSPRINTF("%s/%s", usb_hostdev_info_path(gc, busid),
+                     usb_busid_encode(gc, intf));
+}
+
+/* A run of decimal digits without a leading zero (but "0" itself). */
+static const char *skip_number(const char *p)
+{
+    const char *start = p;
+
+    while (isdigit((unsigned char)*p)) p++;
+    if (p == start || (*start == '0' && p - start > 1)) return NULL;
+    return p;
+}
+
+/*
+ * A host busid as the kernel names USB devices: "<bus>-<port>[.<port>]..."
+ * (a root hub is "usb<bus>").  Everything read back from xenstore is
+ * checked against this before it is used in a sysfs path.
+ */
+static bool usb_busid_is_valid(const char *busid)
+{
+    const char *p = skip_number(busid);
+
+    if (!p || *p++ != '-') return false;
+    for (;;) {
+        p = skip_number(p);
+        if (!p) return false;
+        if (!*p) return strlen(busid) < 32;
+        if (*p++ != '.') return false;
+    }
+}
+
+/*----- sysfs -----*/
+
+/* The first line of a sysfs file.  ERROR_NOTFOUND if it is absent. */
+static int sysfs_read_line(libxl__gc *gc, const char *path, char **line_r)
+{
+    char buf[256];
+    ssize_t got;
+    int fd, rc;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return ERROR_NOTFOUND;
+        LOGE(ERROR, "Cannot open %s", path);
+        return ERROR_FAIL;
+    }
+    got = read(fd, buf, sizeof(buf) - 1);
+    if (got < 0) {
+        LOGE(ERROR, "Cannot read %s", path);
+        rc = ERROR_FAIL;
+        goto out;
+    }
+    buf[got] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    *line_r = libxl__strdup(gc, buf);
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
+
+static int sysfs_read_attr(libxl__gc *gc, const char *busid,
+                           const char *attr, char **val_r)
+{
+    return sysfs_read_line(gc, GCSPRINTF(SYSFS_USB_DEV "/%s/%s", busid, attr),
+                           val_r);
+}
+
+/* A decimal (busnum, devnum) or hex (bDeviceClass, idVendor) attribute. */
+static int sysfs_read_attr_int(libxl__gc *gc, const char *busid,
+                               const char *attr, int base, long max,
+                               long *val_r)
+{
+    char *val, *end;
+    int rc;
+
+    rc = sysfs_read_attr(gc, busid, attr, &val);
+    if (rc) return rc;
+    errno = 0;
+    *val_r = strtol(val, &end, base);
+    if (!isxdigit((unsigned char)*val) || *end || errno ||
+        *val_r < 0 || *val_r > max) {
+        LOG(ERROR, "%s/%s/%s: unexpected value \"%s\"", SYSFS_USB_DEV,
+            busid, attr, val);
+        return ERROR_FAIL;
+    }
+    return 0;
+}
+
+/* Writes s to a sysfs file, as one write of exactly strlen(s) bytes. */
+static int sysfs_write(libxl__gc *gc, const char *path, const char *s)
+{
+    ssize_t r;
+    int fd;
+
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        LOGE(ERROR, "Cannot open %s", path);
+        return ERROR_FAIL;
+    }
+    r = write(fd, s, strlen(s));
+    if (r != (ssize_t)strlen(s)) {
+        LOGE(ERROR, "Writing \"%s\" to %s failed", s, path);
+        close(fd);
+        return ERROR_FAIL;
+    }
+    if (close(fd)) {
+        LOGE(ERROR, "Writing \"%s\" to %s failed", s, path);
+        return ERROR_FAIL;
+    }
+    return 0;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Entries of SYSFS_USB_DEV, sorted: with busid NULL the devices (no ':'
+ * in the name), else the interfaces of busid ("<busid>:<cfg>.<n>").
+ */
+static int sysfs_usb_list(libxl__gc *gc, const char *busid,
+                          char ***names_r, int *num_r)
+{
+    size_t prefix_len = busid ? strlen(busid) : 0;
+    char **names = NULL;
+    struct dirent *de;
+    int num = 0, rc;
+    DIR *dir;
+
+    dir = opendir(SYSFS_USB_DEV);
+    if (!dir) {
+        LOGE(ERROR, "Cannot list %s", SYSFS_USB_DEV);
+        return ERROR_FAIL;
+    }
+    for (;;) {
+        errno = 0;
+        de = readdir(dir);
+        if (!de) break;
+        if (de->d_name[0] == '.') continue;
+        if (busid ? (strncmp(de->d_name, busid, prefix_len) ||
+                     de->d_name[prefix_len] != ':')
+                  : !!strchr(de->d_name, ':'))
+            continue;
+        GCREALLOC_ARRAY(names, num + 1);
+        names[num++] = libxl__strdup(gc, de->d_name);
+    }
+    if (errno) {
+        LOGE(ERROR, "Cannot list %s", SYSFS_USB_DEV);
+        rc = ERROR_FAIL;
+        goto out;
+    }
+    if (num) qsort(names, num, sizeof(*names), compare_strings);
+    *names_r = names;
+    *num_r = num;
+    rc = 0;
+out:
+    closedir(dir);
+    return rc;
+}
+
+static bool usb_device_is_present(libxl__gc *gc, const char *busid)
+{
+    return !access(GCSPRINTF(SYSFS_USB_DEV "/%s", busid), F_OK);
+}
+
+/* The busid of the device at hostbus:hostaddr. ERROR_NOTFOUND if none. */
+static int usb_busaddr_to_busid(libxl__gc *gc, int bus, int addr,
+                                char **busid_r)
+{
+    char **devs;
+    long busnum, devnum;
+    int i, num, rc;
+
+    rc = sysfs_usb_list(gc, NULL, &devs, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
+        if (sysfs_read_attr_int(gc, devs[i], "busnum", 10, 255, &busnum) ||
+            sysfs_read_attr_int(gc, devs[i], "devnum", 10, 255, &devnum))
+            continue;
+        if (busnum == bus && devnum == addr) {
+            *busid_r = devs[i];
+            return 0;
+        }
+    }
+    LOG(ERROR, "No USB device at hostbus=%d hostaddr=%d (lsusb shows "
+        "them as Bus/Device)", bus, addr);
+    return ERROR_NOTFOUND;
+}
+
+/* hostbus/hostaddr of a present device; 0/0 if it is unplugged. */
+static int usb_busid_to_busaddr(libxl__gc *gc, const char *busid,
+                                uint8_t *bus_r, uint8_t *addr_r)
+{
+    long bus, addr;
+    int rc;
+
+    *bus_r = *addr_r = 0;
+    rc = sysfs_read_attr_int(gc, busid, "busnum", 10, 255, &bus);
+    if (rc == ERROR_NOTFOUND) return 0;
+    if (!rc) rc = sysfs_read_attr_int(gc, busid, "devnum", 10, 255, &addr);
+    if (rc) return rc;
+    *bus_r = bus;
+    *addr_r = addr;
+    return 0;
+}
+
+static int usb_device_is_hub(libxl__gc *gc, const char *busid, bool *hub_r)
+{
+    long cls;
+    int rc;
+
+    if (!strncmp(busid, "usb", 3)) {
+        *hub_r = true;      /* a root hub */
+        return 0;
+    }
+    rc = sysfs_read_attr_int(gc, busid, "bDeviceClass", 16, 255, &cls);
+    if (rc) return rc;
+    *hub_r = cls == USBHUB_CLASS_CODE;
+    return 0;
+}
+
+/* The driver an interface is bound to, as "/sys/bus/usb/drivers/<d>", or
+ * NULL if it has none. */
+static int usbintf_get_drvpath(libxl__gc *gc, const char *intf,
+                               char **drvpath_r)
+{
+    const char *link = GCSPRINTF(SYSFS_USB_DEV "/%s/driver", intf);
+    char *path;
+
+    path = realpath(link, NULL);
+    if (!path) {
+        if (errno == ENOENT) {
+            *drvpath_r = NULL;
+            return 0;
+        }
+        LOGE(ERROR, "Cannot resolve %s", link);
+        return ERROR_FAIL;
+    }
+    libxl__ptr_add(gc, path);
+    *drvpath_r = path;
+    return 0;
+}
+
+/*
+ * A driver path to write to must be a directory directly under
+ * SYSFS_USB_DRV, and be that directory itself (no symlink leading out).
+ */
+static bool usb_drvpath_is_valid(const char *drvpath)
+{
+    const size_t len = strlen(SYSFS_USB_DRV "/");
+    const char *name = drvpath + len;
+    struct stat st;
+    char *real;
+    bool ok;
+
+    if (strncmp(drvpath, SYSFS_USB_DRV "/", len) || !*name ||
+        strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return false;
+    real = realpath(drvpath, NULL);
+    ok = real && !strcmp(real, drvpath) && !stat(real, &st) &&
+         S_ISDIR(st.st_mode);
+    free(real);
+    return ok;
+}
+
+static int usbintf_unbind(libxl__gc *gc, const char *intf,
+                          const char *drvpath)
+{
+    return sysfs_write(gc, GCSPRINTF("%s/unbind", drvpath), intf);
+}
+
+static int usbintf_bind(libxl__gc *gc, const char *intf, const char *drvpath)
+{
+    return sysfs_write(gc, GCSPRINTF("%s/bind", drvpath), intf);
+}
+
+static bool usbback_is_loaded(void)
+{
+    return !access(SYSFS_USBBACK_DRIVER, F_OK);
+}
+
+/*----- controllers: the toolstack's view -----*/
+
+/*
+ * Takes the backend domid from a controller's backend path and checks the
+ * path is exactly the one that controller (type, devid) of domid has.
+ */
+static int usbctrl_parse_be_path(libxl__gc *gc, uint32_t domid,
+                                 libxl_device_usbctrl *usbctrl,
+                                 const char *be_path)
+{
+    static const char prefix[] = "/local/domain/";
+    char *num = NULL, *slash;
+    long long bdomid;
+
+    if (!strncmp(be_path, prefix, strlen(prefix)))
+        num = libxl__strdup(gc, be_path + strlen(prefix));
+    slash = num ? strchr(num, '/') : NULL;
+    if (slash) {
+        *slash = 0;
+        if (!libxl__strtoint(num, 0, INT32_MAX, &bdomid)) {
+            usbctrl->backend_domid = bdomid;
+            if (!strcmp(be_path, vusb_be_path(gc, usbctrl, domid)))
+                return 0;
+        }
+    }
+    LOGD(ERROR, domid, "USB controller %d: bad backend path \"%s\"",
+         usbctrl->devid, be_path);
+    return ERROR_FAIL;
+}
+
+/*
+ * Reads controller devid of domid from toolstack-owned keys only: type
+ * and backend path from the private libxl dir, version and ports from the
+ * backend.  ERROR_NOTFOUND if there is no such controller.
+ */
+static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
+                        int devid, libxl_device_usbctrl *usbctrl)
+{
+    const char *libxl_path = vusb_libxl_path(gc, domid, devid);
+    const char *type, *be_path;
+    long long val;
+    int rc;
+
+    rc = libxl__xs_read_checked(gc, t, GCSPRINTF("%s/type", libxl_path),
+                                &type);
+    if (rc) return rc;
+    if (!type) {
+        LOGD(ERROR, domid, "No USB controller %d", devid);
+        return ERROR_NOTFOUND;
+    }
+    usbctrl->devid = devid;
+    if (libxl_usbctrl_type_from_string(type, &usbctrl->type) ||
+        !usbctrl_kind(usbctrl->type)) {
+        LOGD(ERROR, domid, "USB controller %d: type \"%s\" not supported",
+             devid, type);
+        return ERROR_FAIL;
+    }
+
+    rc = libxl__xs_read_mandatory(gc, t,
+                                  GCSPRINTF("%s/backend", libxl_path),
+                                  &be_path);
+    if (rc) return rc;
+    rc = usbctrl_parse_be_path(gc, domid, usbctrl, be_path);
+    if (rc) return rc;
+
+    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/usb-ver", be_path),
+                            1, 2, &val);
+    if (rc) return rc;
+    usbctrl->version = val;
+    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/num-ports", be_path),
+                            1, USBIF_MAX_PORTNR, &val);
+    if (rc) return rc;
+    usbctrl->ports = val;
+    return 0;
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Devids of domid's controllers, ascending. */
+static int usbctrl_devids(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
+                          int **devids_r, int *num_r)
+{
+    const char *path = GCSPRINTF("/libxl/%u/device/vusb", domid);
+    unsigned int i, n = 0;
+    long long devid;
+    char **entries;
+    int *devids;
+    int num = 0;
+
+    entries = libxl__xs_directory(gc, t, path, &n);
+    if (!entries && errno != ENOENT) {
+        LOGED(ERROR, domid, "Cannot list %s", path);
+        return ERROR_FAIL;
+    }
+    GCNEW_ARRAY(devids, n + 1);
+    for (i = 0; i < n; i++) {
+        if (libxl__strtoint(entries[i], 0, INT_MAX, &devid)) {
+            LOGD(WARN, domid, "Ignoring %s/%s: not a controller id", path,
+                 entries[i]);
+            continue;
+        }
+        devids[num++] = devid;
+    }
+    qsort(devids, num, sizeof(*devids), compare_ints);
+    *devids_r = devids;
+    *num_r = num;
+    return 0;
+}
+
+static char *usbctrl_port_path(libxl__gc *gc, uint32_t domid,
+                               const libxl_device_usbctrl *usbctrl, int port)
+{
+    return GCSPRINTF("%s/port/%d", vusb_be_path(gc, usbctrl, domid), port);
+}
+
+/* The busid on a port, or NULL if the port is free. */
+static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
+                             uint32_t domid,
+                             const libxl_device_usbctrl *usbctrl, int port,
+                             const char **busid_r)
+{
+    const char *path = usbctrl_port_path(gc, domid, usbctrl, port);
+    const char *busid;
+    int rc;
+
+    rc = libxl__xs_read_checked(gc, t, path, &busid);
+    if (rc) return rc;
+    if (busid && *busid && !usb_busid_is_valid(busid)) {
+        LOGD(ERROR, domid, "%s holds \"%s\", which is not a USB busid",
+             path, busid);
+        return ERROR_FAIL;
+    }
+    *busid_r = busid && *busid ? busid : NULL;
+    return 0;
+}
+
+/*----- host-side ownership record -----*/
+
+static char *usb_owner_path(libxl__gc *gc, const char *busid)
+{
+    return GCSPRINTF("%s/owner", usb_hostdev_info_path(gc, busid));
+}
+
+/*
+ * Who holds busid, from its ownership record: *domid_r, *ctrl_r, *port_r,
+ * or *domid_r = INVALID_DOMID if nobody.  A record whose port no longer
+ * holds busid (the domain or the controller is gone) is stale: nobody.
+ */
+static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
+                          const char *busid, uint32_t *domid_r,
+                          int *ctrl_r, int *port_r)
+{
+    const char *path = usb_owner_path(gc, busid);
+    libxl_device_usbctrl usbctrl;
+    long long domid, ctrl, port;
+    const char *owner, *held;
+    char *s, *slash1, *slash2;
+    int rc;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    *domid_r = INVALID_DOMID;
+    rc = libxl__xs_read_checked(gc, t, path, &owner);
+    if (rc || !owner) goto out;
+
+    s = libxl__strdup(gc, owner);
+    slash1 = strchr(s, '/');
+    slash2 = slash1 ? strchr(slash1 + 1, '/') : NULL;
+    if (!slash2) goto bad;
+    *slash1 = *slash2 = 0;
+    if (libxl__strtoint(s, 0, INT32_MAX, &domid) ||
+        libxl__strtoint(slash1 + 1, 0, INT_MAX, &ctrl) ||
+        libxl__strtoint(slash2 + 1, 1, USBIF_MAX_PORTNR, &port))
+        goto bad;
+
+    rc = usbctrl_read(gc, t, domid, ctrl, &usbctrl);
+    if (rc == ERROR_NOTFOUND) goto stale;
+    if (rc) goto out;
+    rc = usbctrl_port_read(gc, t, domid, &usbctrl, port, &held);
+    if (rc) goto out;
+    if (!held || strcmp(held, busid)) goto stale;
+
+    *domid_r = domid;
+    *ctrl_r = ctrl;
+    *port_r = port;
+    goto out;
+
+bad:
+    LOG(WARN, "%s: malformed record \"%s\"; taken as stale", path, owner);
+    rc = 0;
+    goto out;
+stale:
+    LOG(DEBUG, "%s: stale record \"%s\" (its port no longer holds %s)",
+        path, owner, busid);
+    rc = 0;
+out:
+    libxl_device_usbctrl_dispose(&usbctrl);
+    return rc;
+}
+
+/*----- the persisted configuration -----*/
+
+/*
+ * Updates domid's persisted USB configuration: drops controller devid
+ * with its devices (port 0) or the device at devid:port, then appends
+ * usbctrl and usbdev if they are given.
+ */
+static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
+                             int port, const libxl_device_usbctrl *usbctrl,
+                             const libxl_device_usbdev *usbdev)
+{
+    libxl__domain_userdata_lock *lock;
+    libxl_domain_usb_config cfg;
+    int i, j, rc;
+
+    libxl_domain_usb_config_init(&cfg);
+    lock = libxl__lock_domain_userdata(gc, domid);
+    if (!lock) {
+        rc = ERROR_LOCK_FAIL;
+        goto out;
+    }
+    rc = libxl__get_domain_usb_config(gc, domid, &cfg);
+    if (rc) goto out;
+
+    for (i = j = 0; i < cfg.num_usbctrls; i++) {
+        if (!port && cfg.usbctrls[i].devid == devid)
+            libxl_device_usbctrl_dispose(&cfg.usbctrls[i]);
+        else
+            cfg.usbctrls[j++] = cfg.usbctrls[i];
+    }
+    cfg.num_usbctrls = j;
+    for (i = j = 0; i < cfg.num_usbdevs; i++) {
+        if (cfg.usbdevs[i].ctrl == devid &&
+            (!port || cfg.usbdevs[i].port == port))
+            libxl_device_usbdev_dispose(&cfg.usbdevs[i]);
+        else
+            cfg.usbdevs[j++] = cfg.usbdevs[i];
+    }
+    cfg.num_usbdevs = j;
+
+    if (usbctrl) {
+        cfg.usbctrls = libxl__realloc(NOGC, cfg.usbctrls,
+                         (cfg.num_usbctrls + 1) * sizeof(*cfg.usbctrls));
+        libxl_device_usbctrl_init(&cfg.usbctrls[cfg.num_usbctrls]);
+        libxl_device_usbctrl_copy(CTX, &cfg.usbctrls[cfg.num_usbctrls++],
+                                  usbctrl);
+    }
+    if (usbdev) {
+        cfg.usbdevs = libxl__realloc(NOGC, cfg.usbdevs,
+                         (cfg.num_usbdevs + 1) * sizeof(*cfg.usbdevs));
+        libxl_device_usbdev_init(&cfg.usbdevs[cfg.num_usbdevs]);
+        libxl_device_usbdev_copy(CTX, &cfg.usbdevs[cfg.num_usbdevs++],
+                                 usbdev);
+    }
+    rc = libxl__set_domain_usb_config(gc, domid, &cfg);
+out:
+    if (lock) libxl__unlock_domain_userdata(lock);
+    libxl_domain_usb_config_dispose(&cfg);
+    return rc;
+}
+
+/*----- adding a controller -----*/
+
+typedef struct usbctrl_add_state usbctrl_add_state;
+typedef void usbctrl_add_callback(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc);
+struct usbctrl_add_state {
+    /* filled in by the caller */
+    libxl__ao *ao;
+    uint32_t domid;
+    libxl_device_usbctrl *usbctrl;   /* updated with what was chosen */
+    usbctrl_add_callback *callback;
+    /* private */
+    libxl__ev_devstate ds;
+};
+
+static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
+                              libxl_device_usbctrl *usbctrl)
+{
+    libxl_domain_type domtype;
+    int rc;
+
+    rc = libxl__domain_type(gc, domid, &domtype);
+    if (rc) return rc;
+    if (usbctrl->type == LIBXL_USBCTRL_TYPE_AUTO) {
+        if (domtype == LIBXL_DOMAIN_TYPE_HVM)
+            usbctrl->type = LIBXL_USBCTRL_TYPE_DEVICEMODEL;
+        else
+            usbctrl->type = usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
+                                                  : LIBXL_USBCTRL_TYPE_QUSB;
+    }
+    if (!usbctrl_kind(usbctrl->type)) {
+        LOGD(ERROR, domid, "USB controllers of type %s are not supported "
+             "yet; use type pv or qusb",
+             libxl_usbctrl_type_to_string(usbctrl->type));
+        return ERROR_NI;
+    }
+    if (!usbctrl->version)
+        usbctrl->version = USB_DEFAULT_VERSION;
+    if (usbctrl->version < 1 || usbctrl->version > 2) {
+        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2",
+             usbctrl->version);
+        return ERROR_INVAL;
+    }
+    if (!usbctrl->ports)
+        usbctrl->ports = USB_DEFAULT_PORTS;
+    if (usbctrl->ports < 1 || usbctrl->ports > USBIF_MAX_PORTNR) {
+        LOGD(ERROR, domid, "%d ports: a USB controller has 1 to %d",
+             usbctrl->ports, USBIF_MAX_PORTNR);
+        return ERROR_INVAL;
+    }
+    if (usbctrl->backend_domname) {
+        rc = libxl__resolve_domid(gc, usbctrl->backend_domname,
+                                  &usbctrl->backend_domid);
+        if (rc) return rc;
+    }
+    return libxl__domain_check_exists(gc, usbctrl->backend_domid);
+}
+
+/* Is there a backend that will serve this controller? */
+static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
+                                 const libxl_device_usbctrl *usbctrl)
+{
+    const char *path;
+
+    if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
+        if (usbctrl->backend_domid || usbback_is_loaded())
+            return 0;
+        LOGD(ERROR, domid, "USB controller of type pv: the usbback driver "
+             "is not loaded in this domain (%s is missing); load it, or "
+             "use type qusb", SYSFS_USBBACK_DRIVER);
+        return ERROR_INVAL;
+    }
+    path = GCSPRINTF("%s/device-model/%u/backends/qusb",
+                     libxl__xs_get_dompath(gc, usbctrl->backend_domid),
+                     domid);
+    if (libxl__xs_read(gc, XBT_NULL, path))
+        return 0;
+    LOGD(ERROR, domid, "USB controller of type qusb: no QEMU serves qusb "
+         "for this domain (%s is missing); add usbctrl=['type=qusb'] to "
+         "the domain's configuration and create it again, or use type pv",
+         path);
+    return ERROR_INVAL;
+}
+
+/* Removes every trace of a controller from xenstore. */
+static int usbctrl_del_xenstore(libxl__gc *gc, uint32_t domid,
+                                const libxl_device_usbctrl *usbctrl)
+{
+    xs_transaction_t t = XBT_NULL;
+    int rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        rc = libxl__xs_rm_checked(gc, t, vusb_be_path(gc, usbctrl, domid));
+        if (rc) goto out;
+        rc = libxl__xs_rm_checked(gc, t,
+                                  vusb_fe_path(gc, domid, usbctrl->devid));
+        if (rc) goto out;
+        rc = libxl__xs_rm_checked(gc, t,
+                                  vusb_libxl_path(gc, domid, usbctrl->devid));
+        if (rc) goto out;
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
+}
+
+static int usbctrl_del(libxl__gc *gc, uint32_t domid,
+                       const libxl_device_usbctrl *usbctrl)
+{
+    int rc;
+
+    rc = usbctrl_del_xenstore(gc, domid, usbctrl);
+    if (rc) return rc;
+    return usb_config_update(gc, domid, usbctrl->devid, 0, NULL, NULL);
+}
+
+/* The lowest devid no controller of domid has. */
+static int usbctrl_free_devid(libxl__gc *gc, xs_transaction_t t,
+                              uint32_t domid, int *devid_r)
+{
+    int *devids;
+    int i, num, rc;
+
+    rc = usbctrl_devids(gc, t, domid, &devids, &num);
+    if (rc) return rc;
+    for (i = 0; i < num && devids[i] == i; i++)
+        ;
+    *devid_r = i;
+    return 0;
+}
+
+/*
+ * Writes frontend, backend and the private view of a new controller in
+ * one transaction.  A frontend dir the guest may have made beforehand is
+ * replaced.
+ */
+static int usbctrl_add_xenstore(libxl__gc *gc, uint32_t domid,
+                                libxl_device_usbctrl *usbctrl)
+{
+    const bool choose_devid = usbctrl->devid < 0;
+    struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
+    const char *fe_path, *be_path, *libxl_path;
+    xs_transaction_t t = XBT_NULL;
+    int i, rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        if (choose_devid) {
+            rc = usbctrl_free_devid(gc, t, domid, &usbctrl->devid);
+            if (rc) goto out;
+        }
+        fe_path = vusb_fe_path(gc, domid, usbctrl->devid);
+        be_path = vusb_be_path(gc, usbctrl, domid);
+        libxl_path = vusb_libxl_path(gc, domid, usbctrl->devid);
+        if (libxl__xs_read(gc, t, libxl_path)) {
+            LOGD(ERROR, domid, "USB controller %d already exists",
+                 usbctrl->devid);
+            rc = ERROR_DEVICE_EXISTS;
+            goto out;
+        }
+
+        rc = libxl__xs_rm_checked(gc, t, fe_path);
+        if (rc) goto out;
+        rc = libxl__xs_rm_checked(gc, t, be_path);
+        if (rc) goto out;
+
+        rc = libxl__xs_mkdir_device(gc, t, be_path, usbctrl->backend_domid,
+                                    domid);
+        if (rc) goto out;
+        rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
+            "frontend", fe_path,
+            "frontend-id", GCSPRINTF("%u", domid),
+            "online", "1",
+            "state", GCSPRINTF("%d", XenbusStateInitialising),
+            "type", libxl_usbctrl_type_to_string(usbctrl->type),
+            "usb-ver", GCSPRINTF("%d", usbctrl->version),
+            "num-ports", GCSPRINTF("%d", usbctrl->ports),
+            "port", "",
+            NULL });
+        if (rc) goto out;
+        for (i = 1; i <= usbctrl->ports; i++) {
+            rc = libxl__xs_write_checked(gc, t,
+                     usbctrl_port_path(gc, domid, usbctrl, i), "");
+            if (rc) goto out;
+        }
+
+        rc = libxl__xs_mkdir_device(gc, t, fe_path, domid,
+                                    usbctrl->backend_domid);
+        if (rc) goto out;
+        rc = libxl__xs_writev(gc, t, fe_path, (const char *[]){
+            "backend", be_path,
+            "backend-id", GCSPRINTF("%u", usbctrl->backend_domid),
+            "state", GCSPRINTF("%d", XenbusStateInitialising),
+            NULL });
+        if (rc) goto out;
+
+        rc = libxl__xs_mknod(gc, t, libxl_path, noperm, 1);
+        if (rc) goto out;
+        rc = libxl__xs_writev(gc, t, libxl_path, (const char *[]){
+            "frontend", fe_path,
+            "backend", be_path,
+            "type", libxl_usbctrl_type_to_string(usbctrl->type),
+            NULL });
+        if (rc) goto out;
+
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
+}
+
+static void usbctrl_add_backend_ready(libxl__egc *egc,
+                                      libxl__ev_devstate *ds, int rc);
+
+/* Always ends by calling uas->callback, possibly before returning. */
+static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
+{
+    STATE_AO_GC(uas->ao);
+    libxl_device_usbctrl *usbctrl = uas->usbctrl;
+    const uint32_t domid = uas->domid;
+    int rc;
+
+    libxl__ev_devstate_init(&uas->ds);
+    rc = libxl__domain_check_exists(gc, domid);
+    if (rc) goto out;
+    rc = usbctrl_setdefault(gc, domid, usbctrl);
+    if (rc) goto out;
+    rc = usbctrl_check_backend(gc, domid, usbctrl);
+    if (rc) goto out;
+    rc = usbctrl_add_xenstore(gc, domid, usbctrl);
+    if (rc) goto out;
+    rc = usb_config_update(gc, domid, usbctrl->devid, 0, usbctrl, NULL);
+    if (rc) goto out_del;
+
+    rc = libxl__ev_devstate_wait(ao, &uas->ds, usbctrl_add_backend_ready,
+             GCSPRINTF("%s/state", vusb_be_path(gc, usbctrl, domid)),
+             XenbusStateInitWait, XenbusStateConnected,
+             LIBXL_INIT_TIMEOUT * 1000);
+    if (rc) goto out_del;
+    return;
+
+out_del:
+    usbctrl_del(gc, domid, usbctrl);
+out:
+    uas->callback(egc, uas, rc);
+}
+
+static void usbctrl_add_backend_ready(libxl__egc *egc,
+                                      libxl__ev_devstate *ds, int rc)
+{
+    usbctrl_add_state *uas = CONTAINER_OF(ds, *uas, ds);
+    STATE_AO_GC(uas->ao);
+
+    if (rc) {
+        LOGD(ERROR, uas->domid, "The backend of USB controller %d did not "
+             "answer (%s); controller removed", uas->usbctrl->devid,
+             rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
+        usbctrl_del(gc, uas->domid, uas->usbctrl);
+    }
+    uas->callback(egc, uas, rc);
+}
+
+static void usbctrl_add_done(libxl__egc *egc, usbctrl_add_state *uas,
+                             int rc)
+{
+    libxl__ao_complete(egc, uas->ao, rc);
+}
+
+int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
+                             libxl_device_usbctrl *usbctrl,
+                             const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usbctrl_add_state *uas;
+
+    GCNEW(uas);
+    uas->ao = ao;
+    uas->domid = domid;
+    uas->usbctrl = usbctrl;
+    uas->callback = usbctrl_add_done;
+    usbctrl_add_start(egc, uas);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+/*----- removing a controller -----*/
+
+static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
+                              const libxl_device_usbctrl *usbctrl, int port);
+
+typedef struct {
+    libxl__ao *ao;
+    uint32_t domid;
+    libxl_device_usbctrl usbctrl;
+    libxl__ev_devstate ds;
+} usbctrl_remove_state;
+
+static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
+                                  int rc);
+
+/* Asks the backend to close: online = 0, state = Closing. */
+static int usbctrl_close(libxl__gc *gc, uint32_t domid,
+                         const libxl_device_usbctrl *usbctrl)
+{
+    const char *be_path = vusb_be_path(gc, usbctrl, domid);
+    xs_transaction_t t = XBT_NULL;
+    int rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
+            "online", "0",
+            "state", GCSPRINTF("%d", XenbusStateClosing),
+            NULL });
+        if (rc) goto out;
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
+}
+
+/*
+ * Removes the devices of controller devid, then (unless force) closes it
+ * and waits for the backend, then deletes it; completes the ao.
+ */
+static void usbctrl_remove(libxl__egc *egc, libxl__ao *ao, uint32_t domid,
+                           int devid, bool force)
+{
+    libxl__gc *gc = libxl__ao_inprogress_gc(ao);
+    usbctrl_remove_state *urs;
+    int port, rc;
+
+    GCNEW(urs);
+    urs->ao = ao;
+    urs->domid = domid;
+    libxl_device_usbctrl_init(&urs->usbctrl);
+    libxl__ev_devstate_init(&urs->ds);
+
+    rc = usbctrl_read(gc, XBT_NULL, domid, devid, &urs->usbctrl);
+    if (rc) goto out;
+    for (port = 1; port <= urs->usbctrl.ports; port++) {
+        rc = usbdev_remove_port(gc, domid, &urs->usbctrl, port);
+        if (rc == ERROR_NOTFOUND) continue;
+        if (rc) goto out;
+    }
+    if (force) {
+        rc = usbctrl_del(gc, domid, &urs->usbctrl);
+        goto out;
+    }
+    rc = usbctrl_close(gc, domid, &urs->usbctrl);
+    if (rc) goto out;
+    rc = libxl__ev_devstate_wait(ao, &urs->ds, usbctrl_remove_closed,
+             GCSPRINTF("%s/state", vusb_be_path(gc, &urs->usbctrl, domid)),
+             XenbusStateClosed, XenbusStateClosed,
+             LIBXL_DESTROY_TIMEOUT * 1000);
+    if (rc) goto out;
+    return;
+out:
+    libxl_device_usbctrl_dispose(&urs->usbctrl);
+    libxl__ao_complete(egc, ao, rc);
+}
+
+static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
+                                  int rc)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(ds, *urs, ds);
+    STATE_AO_GC(urs->ao);
+
+    if (rc)
+        LOGD(WARN, urs->domid, "The backend of USB controller %d did not "
+             "close (%s); removing it anyway", urs->usbctrl.devid,
+             rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
+    rc = usbctrl_del(gc, urs->domid, &urs->usbctrl);
+    libxl_device_usbctrl_dispose(&urs->usbctrl);
+    libxl__ao_complete(egc, ao, rc);
+}
+
+static int usbctrl_remove_ao(libxl_ctx *ctx, uint32_t domid,
+                             const libxl_device_usbctrl *usbctrl, bool force,
+                             const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+
+    (void)gc;
+    usbctrl_remove(egc, ao, domid, usbctrl->devid, force);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+int libxl_device_usbctrl_remove(libxl_ctx *ctx, uint32_t domid,
+                                libxl_device_usbctrl *usbctrl,
+                                const libxl_asyncop_how *ao_how)
+{
+    return usbctrl_remove_ao(ctx, domid, usbctrl, false, ao_how);
+}
+
+int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
+                                 libxl_device_usbctrl *usbctrl,
+                                 const libxl_asyncop_how *ao_how)
+{
+    return usbctrl_remove_ao(ctx, domid, usbctrl, true, ao_how);
+}
+
+/*----- host devices: interfaces to usbback and back -----*/
+
+/*
+ * Moves every interface of busid to usbback, first recording the driver
+ * it had.  Crash-only: an interface already on usbback is done, and a
+ * record is never overwritten (it holds the original driver).
+ */
+static int usbdev_bind_usbback(libxl__gc *gc, const char *busid)
+{
+    char **intfs, *drvpath;
+    const char *rec;
+    int i, num, rc;
+
+    rc = sysfs_usb_list(gc, busid, &intfs, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
+        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
+        if (rc) return rc;
+        if (drvpath && !strcmp(drvpath, SYSFS_USBBACK_DRIVER)) continue;
+        if (drvpath) {
+            rec = GCSPRINTF("%s/driver_path",
+                            usb_intf_info_path(gc, busid, intfs[i]));
+            if (!libxl__xs_read(gc, XBT_NULL, rec)) {
+                rc = libxl__xs_write_checked(gc, XBT_NULL, rec, drvpath);
+                if (rc) return rc;
+            }
+            rc = usbintf_unbind(gc, intfs[i], drvpath);
+            if (rc) return rc;
+        }
+        rc = usbintf_bind(gc, intfs[i], SYSFS_USBBACK_DRIVER);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Detach step 1: every interface of busid off usbback. */
+static int usbdev_unbind_usbback(libxl__gc *gc, const char *busid)
+{
+    char **intfs, *drvpath;
+    int i, num, rc;
+
+    rc = sysfs_usb_list(gc, busid, &intfs, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
+        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
+        if (rc) return rc;
+        if (!drvpath || strcmp(drvpath, SYSFS_USBBACK_DRIVER)) continue;
+        rc = usbintf_unbind(gc, intfs[i], drvpath);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/*
+ * Detach step 3: every interface of busid back to its recorded driver.
+ * A record is dropped once its interface is back; the device's host-side
+ * dir once all are (or at once if the device is unplugged: the kernel
+ * probes its drivers when it comes back).  The caller has cleared the
+ * ownership record.
+ */
+static int usbdev_rebind(libxl__gc *gc, const char *busid)
+{
+    char **intfs, *drvpath;
+    const char *rec, *orig;
+    int i, num, rc;
+
+    if (usb_device_is_present(gc, busid)) {
+        rc = sysfs_usb_list(gc, busid, &intfs, &num);
+        if (rc) return rc;
+    } else {
+        num = 0;
+    }
+    for (i = 0; i < num; i++) {
+        rec = usb_intf_info_path(gc, busid, intfs[i]);
+        rc = libxl__xs_read_checked(gc, XBT_NULL,
+                                    GCSPRINTF("%s/driver_path", rec), &orig);
+        if (rc) return rc;
+        if (!orig) continue;
+        if (!usb_drvpath_is_valid(orig)) {
+            LOG(ERROR, "%s: \"%s\" is not a USB driver directory; refusing "
+                "to bind %s to it", rec, orig, intfs[i]);
+            return ERROR_FAIL;
+        }
+        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
+        if (rc) return rc;
+        if (!drvpath) rc = usbintf_bind(gc, intfs[i], orig);
+        else if (strcmp(drvpath, orig)) rc = ERROR_FAIL;
+        if (rc) {
+            LOG(ERROR, "Couldn't rebind %s to %s; reloading the module may "
+                "help", intfs[i], orig);
+            return ERROR_FAIL;
+        }
+        rc = libxl__xs_rm_checked(gc, XBT_NULL, rec);
+        if (rc) return rc;
+    }
+    return libxl__xs_rm_checked(gc, XBT_NULL,
+                                usb_hostdev_info_path(gc, busid));
+}
+
+/*----- giving a device to a guest and taking it back -----*/
+
+/* The first free port of a controller, or 0 if none is. */
+static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
+                             uint32_t domid,
+                             const libxl_device_usbctrl *usbctrl,
+                             int *port_r)
+{
+    const char *busid;
+    int port, rc;
+
+    for (port = 1; port <= usbctrl->ports; port++) {
+        rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &busid);
+        if (rc) return rc;
+        if (!busid) break;
+    }
+    *port_r = port <= usbctrl->ports ? port : 0;
+    return 0;
+}
+
+/*
+ * Puts busid on usbdev->port of usbctrl (the first free port if 0) and
+ * records domid as its owner, in one transaction: of two concurrent
+ * attaches of one device, exactly one commits.
+ */
+static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
+                            const libxl_device_usbctrl *usbctrl,
+                            libxl_device_usbdev *usbdev, const char *busid)
+{
+    struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
+    const bool choose_port = !usbdev->port;
+    xs_transaction_t t = XBT_NULL;
+    const char *held;
+    uint32_t owner;
+    int ctrl, port, rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+
+        rc = usb_owner_read(gc, t, busid, &owner, &ctrl, &port);
+        if (rc) goto out;
+        if (owner != INVALID_DOMID) {
+            LOGD(ERROR, domid, "USB device %s is already assigned to "
+                 "domain %u (controller %d port %d)", busid, owner, ctrl,
+                 port);
+            rc = ERROR_DEVICE_EXISTS;
+            goto out;
+        }
+        if (choose_port) {
+            rc = usbctrl_free_port(gc, t, domid, usbctrl, &usbdev->port);
+            if (rc) goto out;
+            if (!usbdev->port) {
+                LOGD(ERROR, domid, "USB controller %d has no free port",
+                     usbctrl->devid);
+                rc = ERROR_FAIL;
+                goto out;
+            }
+        }
+        rc = usbctrl_port_read(gc, t, domid, usbctrl, usbdev->port, &held);
+        if (rc) goto out;
+        if (held) {
+            LOGD(ERROR, domid, "Port %d of USB controller %d is in use "
+                 "(by %s)", usbdev->port, usbctrl->devid, held);
+            rc = ERROR_INVAL;
+            goto out;
+        }
+
+        rc = libxl__xs_mknod(gc, t, usb_hostdev_info_path(gc, busid),
+                             noperm, 1);
+        if (rc) goto out;
+        rc = libxl__xs_printf(gc, t, usb_owner_path(gc, busid), "%u/%d/%d",
+                              domid, usbctrl->devid, usbdev->port);
+        if (rc) goto out;
+        rc = libxl__xs_write_checked(gc, t,
+                 usbctrl_port_path(gc, domid, usbctrl, usbdev->port), busid);
+        if (rc) goto out;
+
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
+}
+
+/* Detach step 2: frees the port and clears the ownership record. */
+static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
+                            const libxl_device_usbctrl *usbctrl, int port,
+                            const char *busid)
+{
+    const char *info_path = usb_hostdev_info_path(gc, busid);
+    xs_transaction_t t = XBT_NULL;
+    unsigned int n;
+    int rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        rc = libxl__xs_write_checked(gc, t,
+                 usbctrl_port_path(gc, domid, usbctrl, port), "");
+        if (rc) goto out;
+        rc = libxl__xs_rm_checked(gc, t, usb_owner_path(gc, busid));
+        if (rc) goto out;
+        if (libxl__xs_directory(gc, t, info_path, &n) && !n) {
+            rc = libxl__xs_rm_checked(gc, t, info_path);
+            if (rc) goto out;
+        }
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
+}
+
+/*
+ * Takes back what is at port of usbctrl, crash-only, stopping at the
+ * first failure: (1) interfaces off usbback, (2) port, ownership record
+ * and persisted entry cleared, (3) interfaces back to their drivers.
+ * ERROR_NOTFOUND if the port is free.
+ */
+static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
+                              const libxl_device_usbctrl *usbctrl, int port)
+{
+    const bool pv = usbctrl->type == LIBXL_USBCTRL_TYPE_PV;
+    const char *busid;
+    int rc;
+
+    rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
+    if (rc) return rc;
+    if (!busid) return ERROR_NOTFOUND;
+
+    if (pv) {
+        rc = usbdev_unbind_usbback(gc, busid);
+        if (rc) return rc;
+    }
+    rc = usbdev_free_port(gc, domid, usbctrl, port, busid);
+    if (rc) return rc;
+    rc = usb_config_update(gc, domid, usbctrl->devid, port, NULL, NULL);
+    if (rc) return rc;
+    return pv ? usbdev_rebind(gc, busid) : 0;
+}
+
+/*
+ * Gives busid, already on its port, to the guest: on a PV controller its
+ * interfaces go to usbback.  On failure everything is undone in reverse.
+ */
+static int usbdev_assign(libxl__gc *gc, uint32_t domid,
+                         const libxl_device_usbctrl *usbctrl,
+                         libxl_device_usbdev *usbdev, const char *busid)
+{
+    int rc;
+
+    rc = usbdev_take_port(gc, domid, usbctrl, usbdev, busid);
+    if (rc) return rc;
+    usbdev->ctrl = usbctrl->devid;
+    rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port, NULL,
+                           usbdev);
+    if (!rc && usbctrl->type == LIBXL_USBCTRL_TYPE_PV)
+        rc = usbdev_bind_usbback(gc, busid);
+    if (rc) {
+        LOGD(ERROR, domid, "Assigning USB device %s failed; undoing", busid);
+        usbdev_remove_port(gc, domid, usbctrl, usbdev->port);
+    }
+    return rc;
+}
+
+typedef struct {
+    libxl__ao *ao;
+    uint32_t domid;
+    libxl_device_usbdev *usbdev;
+    const char *busid;
+    libxl_device_usbctrl usbctrl;
+    usbctrl_add_state uas;          /* if a controller is made for it */
+} usbdev_add_state;
+
+/* The host device to give: present, and not a hub. */
+static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
+                             const libxl_device_usbdev *usbdev,
+                             const char **busid_r)
+{
+    char *busid;
+    bool hub;
+    int rc;
+
+    if (usbdev->type != LIBXL_USBDEV_TYPE_HOSTDEV ||
+        !usbdev->u.hostdev.hostbus || !usbdev->u.hostdev.hostaddr) {
+        LOGD(ERROR, domid, "A USB host device needs hostbus and hostaddr");
+        return ERROR_INVAL;
+    }
+    rc = usb_busaddr_to_busid(gc, usbdev->u.hostdev.hostbus,
+                              usbdev->u.hostdev.hostaddr, &busid);
+    if (rc) return rc;
+    rc = usb_device_is_hub(gc, busid, &hub);
+    if (rc) return rc;
+    if (hub) {
+        LOGD(ERROR, domid, "USB device %s is a hub; hubs cannot be given "
+             "to a guest (give it the devices behind it)", busid);
+        return ERROR_INVAL;
+    }
+    *busid_r = busid;
+    return 0;
+}
+
+/* A controller of domid with a free port, or devid -1 if none has. */
+static int usbctrl_find_free(libxl__gc *gc, uint32_t domid,
+                             libxl_device_usbctrl *usbctrl)
+{
+    int *devids;
+    int i, num, port, rc;
+
+    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
+        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], usbctrl);
+        if (rc) return rc;
+        rc = usbctrl_free_port(gc, XBT_NULL, domid, usbctrl, &port);
+        if (rc) return rc;
+        if (port) return 0;
+    }
+    usbctrl->devid = -1;
+    return 0;
+}
+
+static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc);
+
+static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
+{
+    libxl_device_usbctrl_dispose(&das->usbctrl);
+    libxl__ao_complete(egc, das->ao, rc);
+}
+
+static void usbdev_add_start(libxl__egc *egc, usbdev_add_state *das)
+{
+    STATE_AO_GC(das->ao);
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = das->domid;
+    int rc;
+
+    libxl_device_usbctrl_init(&das->usbctrl);
+    rc = libxl__domain_check_exists(gc, domid);
+    if (rc) goto out;
+    rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
+    if (rc) goto out;
+
+    if (usbdev->ctrl >= 0) {
+        rc = usbctrl_read(gc, XBT_NULL, domid, usbdev->ctrl, &das->usbctrl);
+        if (rc) goto out;
+    } else if (usbdev->port) {
+        LOGD(ERROR, domid, "Port %d given without a controller",
+             usbdev->port);
+        rc = ERROR_INVAL;
+        goto out;
+    } else {
+        rc = usbctrl_find_free(gc, domid, &das->usbctrl);
+        if (rc) goto out;
+    }
+    if (usbdev->port < 0 || usbdev->port > das->usbctrl.ports) {
+        LOGD(ERROR, domid, "USB controller %d has ports 1 to %d, not %d",
+             das->usbctrl.devid, das->usbctrl.ports, usbdev->port);
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    if (das->usbctrl.devid < 0) {
+        /* no controller has a free port: make one, with the defaults */
+        libxl_device_usbctrl_dispose(&das->usbctrl);
+        libxl_device_usbctrl_init(&das->usbctrl);
+        das->uas.ao = ao;
+        das->uas.domid = domid;
+        das->uas.usbctrl = &das->usbctrl;
+        das->uas.callback = usbdev_add_ctrl_ready;
+        usbctrl_add_start(egc, &das->uas);
+        return;
+    }
+    rc = usbdev_assign(gc, domid, &das->usbctrl, usbdev, das->busid);
+out:
+    usbdev_add_done(egc, das, rc);
+}
+
+static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(uas, *das, uas);
+    STATE_AO_GC(das->ao);
+
+    if (rc) goto out;
+    rc = usbdev_assign(gc, das->domid, &das->usbctrl, das->usbdev,
+                       das->busid);
+    if (rc)     /* leave no trace: not even the controller made for it */
+        usbctrl_del(gc, das->domid, &das->usbctrl);
+out:
+    usbdev_add_done(egc, das, rc);
+}
+
+int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
+                            libxl_device_usbdev *usbdev,
+                            const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usbdev_add_state *das;
+
+    GCNEW(das);
+    das->ao = ao;
+    das->domid = domid;
+    das->usbdev = usbdev;
+    usbdev_add_start(egc, das);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
+                               libxl_device_usbdev *usbdev,
+                               const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    libxl_device_usbctrl usbctrl;
+    int rc;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    rc = usbctrl_read(gc, XBT_NULL, domid, usbdev->ctrl, &usbctrl);
+    if (rc) goto out;
+    if (usbdev->port < 1 || usbdev->port > usbctrl.ports) {
+        LOGD(ERROR, domid, "USB controller %d has ports 1 to %d, not %d",
+             usbctrl.devid, usbctrl.ports, usbdev->port);
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    rc = usbdev_remove_port(gc, domid, &usbctrl, usbdev->port);
+    if (rc == ERROR_NOTFOUND)
+        LOGD(ERROR, domid, "No USB device on controller %d port %d",
+             usbctrl.devid, usbdev->port);
+out:
+    libxl_device_usbctrl_dispose(&usbctrl);
+    libxl__ao_complete(egc, ao, rc);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
+                               const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, INVALID_DOMID, ao_how);
+    EGC_INIT(ctx);
+    uint32_t owner;
+    int ctrl, port, rc;
+
+    if (!busid || !usb_busid_is_valid(busid)) {
+        LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
+            busid ? busid : "");
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    rc = usb_owner_read(gc, XBT_NULL, busid, &owner, &ctrl, &port);
+    if (rc) goto out;
+    if (owner != INVALID_DOMID) {
+        LOG(ERROR, "USB device %s is assigned to domain %u (controller %d "
+            "port %d); detach it instead", busid, owner, ctrl, port);
+        rc = ERROR_DEVICE_EXISTS;
+        goto out;
+    }
+    rc = usbdev_rebind(gc, busid);
+out:
+    libxl__ao_complete(egc, ao, rc);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+/*----- listing -----*/
+
+libxl_device_usbctrl *libxl_device_usbctrl_list(libxl_ctx *ctx,
+                                                uint32_t domid, int *num)
+{
+    GC_INIT(ctx);
+    libxl_device_usbctrl *usbctrls = NULL;
+    int *devids;
+    int i, n, rc;
+
+    *num = 0;
+    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &n);
+    if (rc || !n) goto out;
+    usbctrls = libxl__calloc(NOGC, n, sizeof(*usbctrls));
+    for (i = 0; i < n; i++) {
+        libxl_device_usbctrl_init(&usbctrls[i]);
+        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrls[i]);
+        if (rc) {
+            LOGD(ERROR, domid, "Unable to list USB controllers");
+            libxl_device_usbctrl_list_free(usbctrls, i + 1);
+            usbctrls = NULL;
+            goto out;
+        }
+    }
+    *num = n;
+out:
+    GC_FREE;
+    return usbctrls;
+}
+
+void libxl_device_usbctrl_list_free(libxl_device_usbctrl *list, int nr)
+{
+    int i;
+
+    for (i = 0; list && i < nr; i++)
+        libxl_device_usbctrl_dispose(&list[i]);
+    free(list);
+}
+
+/* An integer from the guest-writable frontend, or -1. */
+static int usbctrl_frontend_int(libxl__gc *gc, const char *fe_path,
+                                const char *key)
+{
+    const char *val = libxl__xs_read(gc, XBT_NULL,
+                                     GCSPRINTF("%s/%s", fe_path, key));
+    long long v;
+
+    if (!val || libxl__strtoint(val, 0, INT_MAX, &v)) return -1;
+    return v;
+}
+
+int libxl_device_usbctrl_getinfo(libxl_ctx *ctx, uint32_t domid,
+                                 const libxl_device_usbctrl *usbctrl,
+                                 libxl_usbctrlinfo *usbctrlinfo)
+{
+    GC_INIT(ctx);
+    libxl_device_usbctrl c;
+    const char *fe_path;
+    int rc;
+
+    libxl_device_usbctrl_init(&c);
+    rc = usbctrl_read(gc, XBT_NULL, domid, usbctrl->devid, &c);
+    if (rc) goto out;
+
+    fe_path = vusb_fe_path(gc, domid, c.devid);
+    usbctrlinfo->type = c.type;
+    usbctrlinfo->devid = c.devid;
+    usbctrlinfo->version = c.version;
+    usbctrlinfo->ports = c.ports;
+    usbctrlinfo->backend = libxl__strdup(NOGC, vusb_be_path(gc, &c, domid));
+    usbctrlinfo->backend_id = c.backend_domid;
+    usbctrlinfo->frontend = libxl__strdup(NOGC, fe_path);
+    usbctrlinfo->frontend_id = domid;
+    usbctrlinfo->state = usbctrl_frontend_int(gc, fe_path, "state");
+    usbctrlinfo->evtch = usbctrl_frontend_int(gc, fe_path, "event-channel");
+    usbctrlinfo->ref_urb = usbctrl_frontend_int(gc, fe_path, "urb-ring-ref");
+    usbctrlinfo->ref_conn = usbctrl_frontend_int(gc, fe_path,
+                                                 "conn-ring-ref");
+out:
+    libxl_device_usbctrl_dispose(&c);
+    GC_FREE;
+    return rc;
+}
+
+int libxl_devid_to_device_usbctrl(libxl_ctx *ctx, uint32_t domid,
+                                  int devid, libxl_device_usbctrl *usbctrl)
+{
+    GC_INIT(ctx);
+    int rc = usbctrl_read(gc, XBT_NULL, domid, devid, usbctrl);
+
+    GC_FREE;
+    return rc;
+}
+
+/* The device at ctrl:port as a libxl_device_usbdev, and its busid. */
+static int usbdev_read(libxl__gc *gc, uint32_t domid,
+                       const libxl_device_usbctrl *usbctrl, int port,
+                       libxl_device_usbdev *usbdev, const char **busid_r)
+{
+    const char *busid;
+    int rc;
+
+    rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
+    if (rc) return rc;
+    if (!busid) return ERROR_NOTFOUND;
+    libxl_device_usbdev_init_type(usbdev, LIBXL_USBDEV_TYPE_HOSTDEV);
+    usbdev->ctrl = usbctrl->devid;
+    usbdev->port = port;
+    if (busid_r) *busid_r = busid;
+    return usb_busid_to_busaddr(gc, busid, &usbdev->u.hostdev.hostbus,
+                                &usbdev->u.hostdev.hostaddr);
+}
+
+libxl_device_usbdev *libxl_device_usbdev_list(libxl_ctx *ctx,
+                                              uint32_t domid, int *num)
+{
+    GC_INIT(ctx);
+    libxl_device_usbdev *usbdevs = NULL;
+    libxl_device_usbctrl usbctrl;
+    int *devids;
+    int i, n, port, rc;
+
+    *num = 0;
+    libxl_device_usbctrl_init(&usbctrl);
+    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &n);
+    for (i = 0; !rc && i < n; i++) {
+        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
+        for (port = 1; !rc && port <= usbctrl.ports; port++) {
+            usbdevs = libxl__realloc(NOGC, usbdevs,
+                                     (*num + 1) * sizeof(*usbdevs));
+            rc = usbdev_read(gc, domid, &usbctrl, port, &usbdevs[*num],
+                             NULL);
+            if (!rc) (*num)++;
+            else if (rc == ERROR_NOTFOUND) rc = 0;
+        }
+    }
+    if (rc) {
+        LOGD(ERROR, domid, "Unable to list USB devices");
+        libxl_device_usbdev_list_free(usbdevs, *num);
+        usbdevs = NULL;
+        *num = 0;
+    }
+    libxl_device_usbctrl_dispose(&usbctrl);
+    GC_FREE;
+    return usbdevs;
+}
+
+void libxl_device_usbdev_list_free(libxl_device_usbdev *list, int nr)
+{
+    int i;
+
+    for (i = 0; list && i < nr; i++)
+        libxl_device_usbdev_dispose(&list[i]);
+    free(list);
+}
+
+/* The controller ctrl and what is on its port. */
+static int usbdev_at(libxl__gc *gc, uint32_t domid, int ctrl, int port,
+                     libxl_device_usbdev *usbdev, const char **busid_r)
+{
+    libxl_device_usbctrl usbctrl;
+    int rc;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    rc = usbctrl_read(gc, XBT_NULL, domid, ctrl, &usbctrl);
+    if (rc) goto out;
+    if (port < 1 || port > usbctrl.ports) {
+        LOGD(ERROR, domid, "USB controller %d has ports 1 to %d, not %d",
+             ctrl, usbctrl.ports, port);
+        rc = ERROR_NOTFOUND;
+        goto out;
+    }
+    rc = usbdev_read(gc, domid, &usbctrl, port, usbdev, busid_r);
+    if (rc == ERROR_NOTFOUND)
+        LOGD(ERROR, domid, "No USB device on controller %d port %d", ctrl,
+             port);
+out:
+    libxl_device_usbctrl_dispose(&usbctrl);
+    return rc;
+}
+
+int libxl_ctrlport_to_device_usbdev(libxl_ctx *ctx, uint32_t domid,
+                                    int ctrl, int port,
+                                    libxl_device_usbdev *usbdev)
+{
+    GC_INIT(ctx);
+    int rc = usbdev_at(gc, domid, ctrl, port, usbdev, NULL);
+
+    GC_FREE;
+    return rc;
+}
+
+int libxl_ctrlport_to_usb_busid(libxl_ctx *ctx, uint32_t domid,
+                                int ctrl, int port, char **busid_r)
+{
+    GC_INIT(ctx);
+    libxl_device_usbdev usbdev;
+    const char *busid;
+    int rc;
+
+    libxl_device_usbdev_init(&usbdev);
+    rc = usbdev_at(gc, domid, ctrl, port, &usbdev, &busid);
+    if (!rc) *busid_r = libxl__strdup(NOGC, busid);
+    libxl_device_usbdev_dispose(&usbdev);
+    GC_FREE;
+    return rc;
+}
+
+uint32_t *libxl_usb_list_domains(libxl_ctx *ctx, int *num)
+{
+    GC_INIT(ctx);
+    uint32_t *domids = NULL;
+    unsigned int i, n = 0;
+    long long domid;
+    char **entries;
+    int nctrls;
+    int *devids;
+
+    *num = 0;
+    entries = libxl__xs_directory(gc, XBT_NULL, "/libxl", &n);
+    for (i = 0; entries && i < n; i++) {
+        if (libxl__strtoint(entries[i], 0, INT32_MAX, &domid) ||
+            usbctrl_devids(gc, XBT_NULL, domid, &devids, &nctrls) ||
+            !nctrls)
+            continue;
+        domids = libxl__realloc(NOGC, domids, (*num + 1) * sizeof(*domids));
+        domids[(*num)++] = domid;
+    }
+    if (*num)
+        qsort(domids, *num, sizeof(*domids), compare_ints);
+    GC_FREE;
+    return domids;
+}
+
+/*----- the host's devices -----*/
+
+/* Fills h from sysfs and the ownership record. */
+static int usb_hostdev_read(libxl__gc *gc, const char *busid,
+                            libxl_usb_hostdev *h)
+{
+    static const char *const strs[] = { "manufacturer", "product",
+                                        "serial" };
+    char **strp[] = { &h->manufacturer, &h->product, &h->serial };
+    char **intfs, *drvpath, *val, *drivers = "";
+    long bus, addr, vendor, product, cls;
+    uint32_t owner;
+    int i, num, rc;
+
+    if (sysfs_read_attr_int(gc, busid, "busnum", 10, 255, &bus) ||
+        sysfs_read_attr_int(gc, busid, "devnum", 10, 255, &addr) ||
+        sysfs_read_attr_int(gc, busid, "idVendor", 16, 0xffff, &vendor) ||
+        sysfs_read_attr_int(gc, busid, "idProduct", 16, 0xffff, &product) ||
+        sysfs_read_attr_int(gc, busid, "bDeviceClass", 16, 255, &cls))
+        return ERROR_FAIL;
+    h->busid = libxl__strdup(NOGC, busid);
+    h->hostbus = bus;
+    h->hostaddr = addr;
+    h->idvendor = vendor;
+    h->idproduct = product;
+    h->device_class = cls;
+    h->hub = !strncmp(busid, "usb", 3) || cls == USBHUB_CLASS_CODE;
+    for (i = 0; i < (int)ARRAY_SIZE(strs); i++)
+        if (!sysfs_read_attr(gc, busid, strs[i], &val))
+            *strp[i] = libxl__strdup(NOGC, val);
+
+    rc = sysfs_usb_list(gc, busid, &intfs, &num);
+    if (rc) return rc;
+    h->num_interfaces = num;
+    for (i = 0; i < num; i++) {
+        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
+        if (rc) return rc;
+        if (!drvpath) continue;
+        drivers = GCSPRINTF("%s%s%s", drivers, *drivers ? "," : "",
+                            strrchr(drvpath, '/') + 1);
+    }
+    h->drivers = libxl__strdup(NOGC, drivers);
+
+    if (h->hub) return 0;
+    rc = usb_owner_read(gc, XBT_NULL, busid, &owner, &h->ctrl, &h->port);
+    if (!rc && owner != INVALID_DOMID) h->domid = owner;
+    return rc;
+}
+
+libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num)
+{
+    GC_INIT(ctx);
+    libxl_usb_hostdev *list = NULL;
+    char **devs;
+    int i, n, rc;
+
+    *num = 0;
+    rc = sysfs_usb_list(gc, NULL, &devs, &n);
+    if (rc) goto out;
+    list = libxl__calloc(NOGC, n ? n : 1, sizeof(*list));
+    for (i = 0; i < n; i++) {
+        libxl_usb_hostdev_init(&list[*num]);
+        rc = usb_hostdev_read(gc, devs[i], &list[*num]);
+        if (rc) {
+            LOG(WARN, "Skipping USB device %s: cannot read it", devs[i]);
+            libxl_usb_hostdev_dispose(&list[*num]);
+            continue;
+        }
+        (*num)++;
+    }
+out:
+    GC_FREE;
+    return list;
+}
+
+void libxl_usb_hostdev_list_free(libxl_usb_hostdev *list, int nr)
+{
+    int i;
+
+    for (i = 0; list && i < nr; i++)
+        libxl_usb_hostdev_dispose(&list[i]);
+    free(list);
+}
