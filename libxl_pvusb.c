@@ -972,6 +972,19 @@ out:
     return rc;
 }
 
+/* Takes back every device of a controller, stopping at the first failure. */
+static int usbctrl_remove_devices(libxl__gc *gc, uint32_t domid,
+                                  const libxl_device_usbctrl *usbctrl)
+{
+    int port, rc;
+
+    for (port = 1; port <= usbctrl->ports; port++) {
+        rc = usbdev_remove_port(gc, domid, usbctrl, port);
+        if (rc && rc != ERROR_NOTFOUND) return rc;
+    }
+    return 0;
+}
+
 /*
  * Removes the devices of controller devid, then (unless force) closes it
  * and waits for the backend, then deletes it; completes the ao.
@@ -981,7 +994,7 @@ static void usbctrl_remove(libxl__egc *egc, libxl__ao *ao, uint32_t domid,
 {
     libxl__gc *gc = libxl__ao_inprogress_gc(ao);
     usbctrl_remove_state *urs;
-    int port, rc;
+    int rc;
 
     GCNEW(urs);
     urs->ao = ao;
@@ -991,11 +1004,8 @@ static void usbctrl_remove(libxl__egc *egc, libxl__ao *ao, uint32_t domid,
 
     rc = usbctrl_read(gc, XBT_NULL, domid, devid, &urs->usbctrl);
     if (rc) goto out;
-    for (port = 1; port <= urs->usbctrl.ports; port++) {
-        rc = usbdev_remove_port(gc, domid, &urs->usbctrl, port);
-        if (rc == ERROR_NOTFOUND) continue;
-        if (rc) goto out;
-    }
+    rc = usbctrl_remove_devices(gc, domid, &urs->usbctrl);
+    if (rc) goto out;
     if (force) {
         rc = usbctrl_del(gc, domid, &urs->usbctrl);
         goto out;
@@ -1053,6 +1063,29 @@ int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
                                  const libxl_asyncop_how *ao_how)
 {
     return usbctrl_remove_ao(ctx, domid, usbctrl, true, ao_how);
+}
+
+int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
+                                     const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    libxl_device_usbctrl usbctrl;
+    int *devids;
+    int i, num, rc;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &num);
+    for (i = 0; !rc && i < num; i++) {
+        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
+        if (!rc) rc = usbctrl_remove_devices(gc, domid, &usbctrl);
+        if (!rc) rc = usbctrl_del_xenstore(gc, domid, &usbctrl);
+    }
+    if (!rc) rc = libxl__remove_domain_usb_config(gc, domid);
+    libxl_device_usbctrl_dispose(&usbctrl);
+    libxl__ao_complete(egc, ao, rc);
+    EGC_FREE;
+    return AO_INPROGRESS;
 }
 
 /*----- host devices: interfaces to usbback and back -----*/
@@ -1520,6 +1553,8 @@ int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
         rc = ERROR_DEVICE_EXISTS;
         goto out;
     }
+    rc = usbdev_unbind_usbback(gc, busid);
+    if (rc) goto out;
     rc = usbdev_rebind(gc, busid);
 out:
     libxl__ao_complete(egc, ao, rc);

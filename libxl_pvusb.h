@@ -67,6 +67,16 @@ int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
                                  const libxl_asyncop_how *ao_how);
 
 /*
+ * For a toolstack destroying domain domid (call it while the domain's
+ * xenstore entries are still there): destroys each of its controllers as
+ * libxl_device_usbctrl_destroy does, its devices given back to the host
+ * first, then drops the domain's persisted USB configuration.  Stops at
+ * the first failure.  Not in libxl, where domain destruction does this.
+ */
+int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
+                                     const libxl_asyncop_how *ao_how);
+
+/*
  * The domain's controllers, from toolstack-owned xenstore keys only.
  * Returns a malloc'd array of *num entries (NULL with *num == 0 if none
  * or on error); free it with libxl_device_usbctrl_list_free.
@@ -126,10 +136,12 @@ libxl_device_usbdev_list(libxl_ctx *ctx, uint32_t domid, int *num);
 void libxl_device_usbdev_list_free(libxl_device_usbdev *list, int nr);
 
 /*
- * Restores the original host drivers of device busid (e.g. "3-1.2") from
- * its host-side record, left there by a remove whose last step failed.
- * Succeeds, doing nothing, when there is no record.  Refused with
- * ERROR_DEVICE_EXISTS while the device is assigned to a domain.
+ * Gives host device busid (e.g. "3-1.2") back to its original drivers,
+ * from its host-side record: what a remove whose last step failed leaves
+ * behind, or a device whose domain died while it had it (its interfaces
+ * are first taken off usbback).  Succeeds, doing nothing, when there is
+ * nothing to restore.  Refused with ERROR_DEVICE_EXISTS while the device
+ * is assigned to a domain.
  */
 int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
                                const libxl_asyncop_how *ao_how);

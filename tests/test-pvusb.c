@@ -414,6 +414,52 @@ static void test_ctrl_types(void)
     libxl_device_usbctrl_dispose(&c);
 }
 
+static void test_destroy_all(void)
+{
+    libxl_ctx *ctx = setup();
+    libxl_domain_usb_config cfg;
+    char path[256];
+
+    ASSERT_INT_EQ(add_ctrl(ctx, GUEST, 0, 4), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, GUEST, 1, 4), 0);
+    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 2, 1, 2), 0);
+    ASSERT_INT_EQ(add_dev(ctx, OTHER, 1, 3, -1, 0), 0);
+    simbackend_stop();
+    CHECK_INT_EQ(libxl_device_usbctrl_destroy_all(ctx, GUEST, NULL), 0);
+    check_ctrl_gone();
+    CHECK(!xs_has("/libxl/1/device/vusb"));
+    CHECK(!xs_has("/local/domain/0/backend/vusb/1"));
+    CHECK_STR_EQ(sysfs_driver_of("1-1:1.0"), "usbhid");
+    snprintf(path, sizeof(path), "%s/%s.json", state_dir,
+             fakedom_uuid(GUEST));
+    CHECK(access(path, F_OK));
+    /* the other domain keeps its own */
+    CHECK_STR_EQ(sysfs_driver_of("1-2:1.0"), "usbback");
+    read_config(OTHER, &cfg);
+    CHECK_INT_EQ(cfg.num_usbdevs, 1);
+    libxl_domain_usb_config_dispose(&cfg);
+}
+
+static void test_rebind_after_domain_died(void)
+{
+    libxl_ctx *ctx = setup();
+
+    ASSERT_INT_EQ(add_dev(ctx, GUEST, 2, 2, -1, 0), 0);
+    /* the toolstack that destroys a domain removes its entries */
+    xs_del("/local/domain/0/backend/vusb/1");
+    xs_del("/libxl/1");
+    fakedom_destroy(GUEST);
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbback");
+    /* the stale record does not block another domain... */
+    ASSERT_INT_EQ(add_dev(ctx, OTHER, 1, 3, -1, 0), 0);
+    /* ...and usb-rebind gives the device back to the host */
+    CHECK_INT_EQ(libxl_device_usbdev_rebind(ctx, "2-1", NULL), 0);
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbhid");
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
+    CHECK(!xs_has("/libxl/usbback/2-1"));
+}
+
 /*----- devices -----*/
 
 static void test_dev_add_remove(void)
@@ -870,6 +916,8 @@ static const struct test tests[] = {
     { "controller backend timeout leaves nothing", test_ctrl_timeout },
     { "controller destroy does not wait", test_ctrl_destroy_no_wait },
     { "controller types: qusb, pv without usbback, hvm", test_ctrl_types },
+    { "destroy_all: every controller, devices back", test_destroy_all },
+    { "stale owner after a domain died; rebind", test_rebind_after_domain_died },
     { "device add/remove, list, lookups, config", test_dev_add_remove },
     { "device add/remove/rebind with a callback", test_dev_async },
     { "composite device back to exactly its drivers", test_dev_composite },
