@@ -5,10 +5,74 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+#include <xenctrl.h>
 
 #include "harness.h"
 #include "libxl_internal.h"
+
+/*
+ * A stand-in hypervisor, so that the libxenctrl path of the domain lookup
+ * runs too: these definitions in the test program take the place of
+ * libxenctrl's.  Off unless a test turns it on before making its ctx;
+ * domains are those of xenstore, HVM if libxl recorded hvm or pvh.
+ */
+static bool fake_hypervisor;
+static char fake_xch;
+
+xc_interface *xc_interface_open(xentoollog_logger *logger,
+                                xentoollog_logger *dombuild_logger,
+                                unsigned open_flags)
+{
+    (void)logger;
+    (void)dombuild_logger;
+    (void)open_flags;
+    return fake_hypervisor ? (xc_interface *)&fake_xch : NULL;
+}
+
+int xc_interface_close(xc_interface *xch)
+{
+    (void)xch;
+    return 0;
+}
+
+int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
+                          unsigned int max_domains, xc_domaininfo_t *info)
+{
+    char path[64], *type;
+    const char *uuid;
+    uint32_t domid;
+    int i;
+
+    (void)xch;
+    for (domid = first_domain; domid < first_domain + 100; domid++) {
+        snprintf(path, sizeof(path), "/local/domain/%u", domid);
+        if (xs_has(path))
+            break;
+    }
+    if (!max_domains || domid == first_domain + 100)
+        return 0;
+
+    memset(info, 0, sizeof(*info));
+    info->domain = domid;
+    snprintf(path, sizeof(path), "/libxl/%u/type", domid);
+    type = xs_get(path);
+    if (type && strcmp(type, "pv"))
+        info->flags |= XEN_DOMINF_hvm_guest;
+    free(type);
+    if (domid) {
+        uuid = fakedom_uuid(domid);
+        for (i = 0; i < 16; i++) {
+            if (*uuid == '-')
+                uuid++;
+            sscanf(uuid, "%2hhx", &info->handle[i]);
+            uuid += 2;
+        }
+    }
+    return 1;
+}
 
 static libxl_ctx *setup(void)
 {
@@ -297,6 +361,46 @@ static void test_domains(void)
     GC_FREE;
 }
 
+static void test_domains_hypervisor(void)
+{
+    libxl_ctx *ctx;
+    libxl_domain_type type;
+    const char *uuid;
+    uint32_t domid;
+
+    fake_hypervisor = true;
+    ctx = setup();
+    {
+        GC_INIT(ctx);
+
+        fakedom_create(3, "guest3", "pv");
+        fakedom_create(4, "guest4", "hvm");
+        fakedom_create(6, "guest6", "pvh");
+        /* What only xenstore would say is not what is used. */
+        xs_del("/libxl/3/type");
+        xs_put("/local/domain/3/vm", "/vm/garbage");
+
+        CHECK_INT_EQ(libxl__domain_check_exists(gc, 3), 0);
+        CHECK_INT_EQ(libxl__domain_check_exists(gc, 77),
+                     ERROR_DOMAIN_NOTFOUND);
+        CHECK_INT_EQ(libxl__domain_type(gc, 3, &type), 0);
+        CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PV);
+        CHECK_INT_EQ(libxl__domain_type(gc, 4, &type), 0);
+        CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_HVM);
+        CHECK_INT_EQ(libxl__domain_type(gc, 6, &type), 0);
+        CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PVH);
+        CHECK_INT_EQ(libxl__domain_type(gc, 77, &type),
+                     ERROR_DOMAIN_NOTFOUND);
+        CHECK_INT_EQ(libxl__domain_uuid_string(gc, 3, &uuid), 0);
+        CHECK_STR_EQ(uuid, fakedom_uuid(3));
+        CHECK_INT_EQ(libxl__domain_uuid_string(gc, 77, &uuid),
+                     ERROR_DOMAIN_NOTFOUND);
+        CHECK_INT_EQ(libxl__resolve_domid(gc, "4", &domid), 0);
+        CHECK_INT_EQ(domid, 4);
+        GC_FREE;
+    }
+}
+
 static void test_bad_uuid(void)
 {
     static const char *const bad[] = {
@@ -359,6 +463,7 @@ static const struct test tests[] = {
     { "transaction conflict is retried", test_transaction_conflict },
     { "aborted transaction leaves nothing", test_transaction_abort },
     { "domain lookup, type, uuid, resolve", test_domains },
+    { "domain lookup with a hypervisor", test_domains_hypervisor },
     { "vm path must hold a strict uuid", test_bad_uuid },
     { "gc arena", test_gc },
 };
