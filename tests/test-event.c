@@ -227,6 +227,57 @@ static void test_devstate_other_handle(void)
     pthread_join(thread, NULL);
 }
 
+struct sync_waiter {
+    libxl_ctx *ctx;
+    int rc;
+    long long done_ms;
+};
+
+static void *sync_wait_b(void *arg)
+{
+    struct sync_waiter *sw = arg;
+
+    sw->rc = op_wait_state(sw->ctx, "/test/b", 6, 6, 5000, NULL);
+    sw->done_ms = harness_now_ms();
+    return NULL;
+}
+
+/*
+ * A synchronous operation in one thread while another runs the app's
+ * loop on the same ctx: whichever loop takes an event, each operation
+ * completes promptly, not when its 5 s timeout would wake it.
+ */
+static void test_threads(void)
+{
+    libxl_ctx *ctx = setup();
+    struct sync_waiter sw = { .ctx = ctx, .rc = 1 };
+    struct app_cb cb = { 0 };
+    libxl_asyncop_how how = how_for(&cb);
+    long long start;
+    pthread_t thread;
+    int round;
+
+    xs_put("/test/a", "1");
+    xs_put("/test/b", "1");
+    for (round = 0; round < 5; round++) {
+        cb.done = false;
+        sw.rc = 1;
+        ASSERT_INT_EQ(pthread_create(&thread, NULL, sync_wait_b, &sw), 0);
+        CHECK_INT_EQ(op_wait_state(ctx, "/test/a", 6, 6, 5000, &how), 0);
+        usleep(50 * 1000);
+        start = harness_now_ms();
+        xs_put("/test/b", "6");
+        xs_put("/test/a", "6");
+        CHECK(test_poll_until(ctx, &cb.done, 2000));
+        CHECK_INT_EQ(cb.rc, 0);
+        pthread_join(thread, NULL);
+        CHECK_INT_EQ(sw.rc, 0);
+        CHECK(sw.done_ms - start < 2000);
+        xs_put("/test/a", "1");
+        xs_put("/test/b", "1");
+    }
+}
+
 static void test_devstate_at_once(void)
 {
     libxl_ctx *ctx = setup();
@@ -352,6 +403,7 @@ static const struct test tests[] = {
     { "devstate wait times out", test_devstate_timeout },
     { "devstate wait satisfied by another handle",
       test_devstate_other_handle },
+    { "sync and callback operations in two threads", test_threads },
     { "devstate already reached fires on the next turn",
       test_devstate_at_once },
     { "devstate: node gone, bad state", test_devstate_errors },
