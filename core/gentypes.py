@@ -102,9 +102,12 @@ def raw(ty):
 
 
 def int_limits(ty):
+    """The C range of integer type ty, as limits.h/stdint.h name it."""
     if ty.signed:
+        if ty.bits != 32:
+            raise ValueError("%s: signed integers are int" % ty.typename)
         return ("INT_MIN", "INT_MAX")
-    return ("0", "UINT%d_MAX" % ty.max.bit_length())
+    return ("0", "UINT%d_MAX" % ty.bits)
 
 
 #----- the types header -----

@@ -48,12 +48,7 @@ class Number(Builtin):
     def __init__(self, typename, signed, bits, init_val=None):
         Builtin.__init__(self, typename, "integer", init_val)
         self.signed = signed
-        if signed:
-            self.min = -(1 << (bits - 1))
-            self.max = (1 << (bits - 1)) - 1
-        else:
-            self.min = 0
-            self.max = (1 << bits) - 1
+        self.bits = bits
 
 
 class UInt(Number):
@@ -63,7 +58,6 @@ class UInt(Number):
 
 class EnumerationValue(object):
     def __init__(self, enum, value, name):
-        self.enum = enum
         self.value = value
         self.valuename = name.upper()
         self.name = enum.value_namespace + enum.rawname.upper() + "_" + \
