@@ -234,6 +234,9 @@ int libxl__ev_time_register_rel(libxl__ao *ao, libxl__ev_time *ev,
     ev->next = *pp;
     *pp = ev;
     ev->registered = true;
+    /* The app's loop, maybe in another thread, must shorten its poll. */
+    if (CTX->timeouts == ev)
+        poller_wakeup(gc, &CTX->poller_app);
     CTX_UNLOCK;
     return 0;
 }
