@@ -341,13 +341,15 @@ static int usbintf_get_drvpath(libxl__gc *gc, const char *intf,
 static bool usb_drvpath_is_valid(const char *drvpath)
 {
     const size_t len = strlen(SYSFS_USB_DRV "/");
-    const char *name = drvpath + len;
+    const char *name;
     struct stat st;
     char *real;
     bool ok;
 
-    if (strncmp(drvpath, SYSFS_USB_DRV "/", len) || !*name ||
-        strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+    if (strncmp(drvpath, SYSFS_USB_DRV "/", len)) return false;
+    name = drvpath + len;
+    if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
+        !strcmp(name, ".."))
         return false;
     real = realpath(drvpath, NULL);
     ok = real && !strcmp(real, drvpath) && !stat(real, &st) &&
@@ -665,12 +667,13 @@ static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
             usbctrl->type = LIBXL_USBCTRL_TYPE_DEVICEMODEL;
         else
             usbctrl->type = usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
-                                                  : LIBXL_USBCTRL_TYPE_QUSB;
+                                                : LIBXL_USBCTRL_TYPE_QUSB;
     }
     if (!usbctrl_kind(usbctrl->type)) {
+        const char *name = libxl_usbctrl_type_to_string(usbctrl->type);
+
         LOGD(ERROR, domid, "USB controllers of type %s are not supported "
-             "yet; use type pv or qusb",
-             libxl_usbctrl_type_to_string(usbctrl->type));
+             "yet; use type pv or qusb", name ? name : "(invalid)");
         return ERROR_NI;
     }
     if (!usbctrl->version)
