@@ -111,11 +111,16 @@ const char *fakedom_uuid(uint32_t domid);
 /*
  * Copies the pristine tree tests/sysfs/<tree>/ (a fake /sys/bus/usb) into
  * a per-test temp dir and points sysfsmock.so at it (SYSFSMOCK_ROOT); it
- * may be called several times to add devices from several trees.  Trees:
+ * may be called several times to add devices from several trees; the
+ * first call also copies "base".  Until then the mock serves an empty
+ * root: no test ever sees the host's USB devices.  Bails if the mock is
+ * not preloaded (run tests through tests/run-test).  Trees:
  *   "base"       : drivers usb, hub, usbhid, usb-storage, usbfs, usbback;
- *                  root hubs usb1, usb2
+ *                  root hubs usb1, usb2 (interfaces 1-0:1.0, 2-0:1.0)
  *   "keyboard"   : 1-1, bus 1 addr 2, 1 interface on usbhid
  *   "stick"      : 1-2, bus 1 addr 3, serial "STICK0001", usb-storage
+ *   "stick2"     : 1-3, bus 1 addr 4, same vendor:product as stick,
+ *                  serial "STICK0002", usb-storage
  *   "composite"  : 2-1, bus 2 addr 2, 3 interfaces: usbhid, usbhid,
  *                  usb-storage
  *   "hub"        : 2-2, bus 2 addr 3, class 9, on hub
@@ -127,17 +132,23 @@ void sysfs_setup(const char *tree);
 const char *sysfs_root(void);
 /*
  * Makes the next writes to sysfs path (as the library names it, e.g.
- * "/sys/bus/usb/drivers/usbback/bind") fail with errno err, `times` times
- * (-1: until cleared).  sysfs_inject_clear() removes every injection.
+ * "/sys/bus/usb/drivers/usbback/bind", or where it resolves: an injection
+ * on drivers/usbhid/unbind also hits devices/<intf>/driver/unbind) fail
+ * with errno err, `times` times (-1: until cleared).  Counted across
+ * processes (a CLI run by the test counts).  sysfs_inject_clear()
+ * removes every injection.
  */
 void sysfs_inject(const char *path, int err, int times);
 void sysfs_inject_clear(void);
 /* Driver name an interface is bound to (static buffer), or NULL. */
 const char *sysfs_driver_of(const char *intf);
-/* Bind/unbind as the kernel would, for setting up states. */
+/* Bind/unbind as the kernel would, for setting up states (through the
+ * mock's model, never subject to injections); bail if the kernel would
+ * refuse (sysfs_unbind of an unbound interface included). */
 void sysfs_bind(const char *intf, const char *driver);
 void sysfs_unbind(const char *intf);
-/* Physically unplug device busid (its dir and interfaces vanish). */
+/* Physically unplug device busid (its dir and interfaces vanish, and
+ * so do the devices behind it if it is a hub). */
 void sysfs_unplug(const char *busid);
 /* Removes a driver (as rmmod would): its dir vanishes. */
 void sysfs_remove_driver(const char *driver);
