@@ -1,0 +1,127 @@
+/*
+ * ctrl.c - usbctrl-attach and usbctrl-detach: a domain's USB controllers.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "xlusb.h"
+
+/* The limits of the PV USB protocol (USBIF_MAX_PORTNR). */
+#define USB_VERSION_MAX 2
+#define USB_PORTS_MAX 31
+
+enum { K_TYPE, K_VERSION, K_PORTS, K_BACKEND, NUM_CTRL_KEYS };
+static const char *const ctrl_keys[] = {
+    [K_TYPE] = "type", [K_VERSION] = "version", [K_PORTS] = "ports",
+    [K_BACKEND] = "backend",
+};
+
+static int parse_usbctrl(const char *cmd, int argc, char **argv,
+                         const char **vals, libxl_device_usbctrl *usbctrl)
+{
+    if (parse_keywords(cmd, argc, argv, ctrl_keys, NUM_CTRL_KEYS, vals))
+        return 1;
+    if (vals[K_TYPE] &&
+        libxl_usbctrl_type_from_string(vals[K_TYPE], &usbctrl->type))
+        return usage_error(cmd, "bad type '%s': expected pv, qusb,"
+                           " devicemodel or auto", vals[K_TYPE]);
+    return int_arg(cmd, "version", vals[K_VERSION], 1, USB_VERSION_MAX,
+                   &usbctrl->version) ||
+           int_arg(cmd, "ports", vals[K_PORTS], 1, USB_PORTS_MAX,
+                   &usbctrl->ports);
+}
+
+int main_usbctrl_attach(int argc, char **argv)
+{
+    libxl_device_usbctrl usbctrl;
+    const char *vals[NUM_CTRL_KEYS];
+    uint32_t domid;
+    char *name = NULL, *backend = NULL;
+    int i, rc, status;
+
+    i = cmd_options(argc, argv, 1, NULL, &status);
+    if (i < 0)
+        return status;
+    status = 1;
+    libxl_device_usbctrl_init(&usbctrl);
+    if (parse_usbctrl(argv[0], argc - i - 1, argv + i + 1, vals,
+                      &usbctrl) ||
+        open_domain(argv[i], &domid, &name) ||
+        (vals[K_BACKEND] &&
+         find_domain(vals[K_BACKEND], &usbctrl.backend_domid)))
+        goto out;
+
+    rc = libxl_device_usbctrl_add(ctx, domid, &usbctrl, NULL);
+    if (rc == ERROR_TIMEDOUT) {
+        fail("the backend did not answer: is its driver running (usbback"
+             " for type pv, QEMU for qusb)?  Nothing was added to %s.",
+             name);
+        goto out;
+    }
+    if (rc) {
+        fail("could not add a USB controller to %s; see the messages"
+             " above", name);
+        goto out;
+    }
+    backend = domain_label(usbctrl.backend_domid);
+    printf("added controller %d to %s (type %s, version %d, %d ports,"
+           " backend %s)\n", usbctrl.devid, name,
+           libxl_usbctrl_type_to_string(usbctrl.type), usbctrl.version,
+           usbctrl.ports, backend);
+    status = 0;
+
+ out:
+    free(backend);
+    free(name);
+    libxl_device_usbctrl_dispose(&usbctrl);
+    return status;
+}
+
+int main_usbctrl_detach(int argc, char **argv)
+{
+    libxl_device_usbctrl usbctrl;
+    uint32_t domid;
+    char *name = NULL;
+    int i, rc, status;
+
+    i = cmd_options(argc, argv, 2, NULL, &status);
+    if (i < 0)
+        return status;
+    if (argc - i > 2)
+        return usage_error(argv[0], "too many arguments");
+    status = 1;
+    libxl_device_usbctrl_init(&usbctrl);
+    if (int_arg(argv[0], "DevId", argv[i + 1], 0, INT_MAX,
+                &usbctrl.devid) ||
+        open_domain(argv[i], &domid, &name))
+        goto out;
+
+    rc = libxl_device_usbctrl_remove(ctx, domid, &usbctrl, NULL);
+    if (rc == ERROR_NOTFOUND) {
+        fail("%s has no USB controller %d (see 'xlusb usb-list %s')",
+             name, usbctrl.devid, name);
+        goto out;
+    }
+    if (rc) {
+        fail("could not remove controller %d of %s; see the messages"
+             " above, then run this command again to finish",
+             usbctrl.devid, name);
+        goto out;
+    }
+    status = 0;
+
+ out:
+    free(name);
+    libxl_device_usbctrl_dispose(&usbctrl);
+    return status;
+}
+
+/*
+ * Local variables:
+ * mode: C
+ * c-basic-offset: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

@@ -1,0 +1,369 @@
+/*
+ * dev.c - usbdev-attach, usbdev-detach and usb-rebind: giving host USB
+ * devices to domains and taking them back.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlusb.h"
+
+/* USB: bus numbers are 1-255 (hostbus is a uint8_t), addresses 1-127,
+ * a PV USB controller has at most 31 ports (USBIF_MAX_PORTNR). */
+#define USB_BUS_MAX 255
+#define USB_ADDR_MAX 127
+#define USB_PORTS_MAX 31
+
+enum {
+    K_TYPE, K_HOSTBUS, K_HOSTADDR, K_BUSID, K_VENDOR, K_PRODUCT, K_SERIAL,
+    K_CONTROLLER, K_PORT, NUM_DEV_KEYS
+};
+static const char *const dev_keys[] = {
+    [K_TYPE] = "type", [K_HOSTBUS] = "hostbus", [K_HOSTADDR] = "hostaddr",
+    [K_BUSID] = "busid", [K_VENDOR] = "vendor", [K_PRODUCT] = "product",
+    [K_SERIAL] = "serial", [K_CONTROLLER] = "controller", [K_PORT] = "port",
+};
+
+/* Which host device the user means, in one of three ways. */
+struct devsel {
+    int hostbus, hostaddr;          /* 0 if not given this way */
+    const char *busid;              /* NULL if not given this way */
+    bool by_id;
+    uint16_t vendor, product;
+    const char *serial;             /* optional with by_id */
+};
+
+/* Parses the device words of usbdev-attach; 0, or 1 (usage error). */
+static int parse_devsel(const char *cmd, const char **vals,
+                        struct devsel *sel)
+{
+    bool by_addr = vals[K_HOSTBUS] || vals[K_HOSTADDR];
+
+    memset(sel, 0, sizeof(*sel));
+    sel->busid = vals[K_BUSID];
+    sel->serial = vals[K_SERIAL];
+    sel->by_id = vals[K_VENDOR] || vals[K_PRODUCT] || vals[K_SERIAL];
+    if (by_addr + !!sel->busid + sel->by_id != 1)
+        return usage_error(cmd, "give the device one way: hostbus= and"
+                           " hostaddr=, or busid=, or vendor= and"
+                           " product=");
+    if (by_addr && !(vals[K_HOSTBUS] && vals[K_HOSTADDR]))
+        return usage_error(cmd, "hostbus= and hostaddr= go together");
+    if (sel->by_id && !(vals[K_VENDOR] && vals[K_PRODUCT]))
+        return usage_error(cmd, "vendor= and product= go together");
+    if (sel->by_id && (parse_usb_id(vals[K_VENDOR], &sel->vendor) ||
+                       parse_usb_id(vals[K_PRODUCT], &sel->product)))
+        return usage_error(cmd, "bad vendor=%s product=%s: expected hex"
+                           " ids as lsusb prints them (e.g. 0781)",
+                           vals[K_VENDOR], vals[K_PRODUCT]);
+    return int_arg(cmd, "hostbus", vals[K_HOSTBUS], 1, USB_BUS_MAX,
+                   &sel->hostbus) ||
+           int_arg(cmd, "hostaddr", vals[K_HOSTADDR], 1, USB_ADDR_MAX,
+                   &sel->hostaddr);
+}
+
+/* Parses controller and port (either may be NULL) into usbdev. */
+static int parse_ctrlport(const char *cmd, const char *ctrl,
+                          const char *port, libxl_device_usbdev *usbdev)
+{
+    return int_arg(cmd, "controller", ctrl, 0, INT_MAX, &usbdev->ctrl) ||
+           int_arg(cmd, "port", port, 1, USB_PORTS_MAX, &usbdev->port);
+}
+
+/* Parses the words of usbdev-attach into sel and usbdev->ctrl/port. */
+static int parse_usbdev_attach(const char *cmd, int argc, char **argv,
+                               struct devsel *sel,
+                               libxl_device_usbdev *usbdev)
+{
+    const char *vals[NUM_DEV_KEYS];
+
+    if (parse_keywords(cmd, argc, argv, dev_keys, NUM_DEV_KEYS, vals) ||
+        parse_devsel(cmd, vals, sel))
+        return 1;
+    if (vals[K_TYPE] &&
+        (libxl_usbdev_type_from_string(vals[K_TYPE], &usbdev->type) ||
+         usbdev->type != LIBXL_USBDEV_TYPE_HOSTDEV))
+        return usage_error(cmd, "bad type '%s': only hostdev exists",
+                           vals[K_TYPE]);
+    if (vals[K_PORT] && !vals[K_CONTROLLER])
+        return usage_error(cmd, "port= needs controller=");
+    return parse_ctrlport(cmd, vals[K_CONTROLLER], vals[K_PORT], usbdev);
+}
+
+static bool devsel_matches_id(const struct devsel *sel,
+                              const libxl_usb_hostdev *dev)
+{
+    return dev->idvendor == sel->vendor && dev->idproduct == sel->product &&
+           (!sel->serial || (dev->serial && !strcmp(dev->serial, sel->serial)));
+}
+
+/* One line of the candidates of an ambiguous vendor=/product=. */
+static void print_candidate(const libxl_usb_hostdev *dev)
+{
+    char *owner;
+
+    fprintf(stderr, "  %-10s Bus %03d Device %03d  serial %s  %s",
+            dev->busid, (int)dev->hostbus, (int)dev->hostaddr,
+            dev->serial && *dev->serial ? dev->serial : "(none)",
+            dev->product ? dev->product : "");
+    if (hostdev_is_assigned(dev)) {
+        owner = domain_label(dev->domid);
+        fprintf(stderr, "  (assigned to %s, controller %d port %d)", owner,
+                dev->ctrl, dev->port);
+        free(owner);
+    }
+    fputc('\n', stderr);
+}
+
+static const libxl_usb_hostdev *select_by_id(const struct devsel *sel,
+                                             const struct hostdevs *h)
+{
+    const libxl_usb_hostdev *match = NULL;
+    int i, n = 0;
+
+    for (i = 0; i < h->num; i++) {
+        if (devsel_matches_id(sel, &h->dev[i])) {
+            match = &h->dev[i];
+            n++;
+        }
+    }
+    if (n == 1)
+        return match;
+    if (!n) {
+        fail("no USB device on this host has vendor=%04x product=%04x%s%s"
+             " (see 'xlusb usb-assignable-list')", sel->vendor,
+             sel->product, sel->serial ? " serial=" : "",
+             sel->serial ? sel->serial : "");
+        return NULL;
+    }
+    fail("%d USB devices have vendor=%04x product=%04x%s%s:", n,
+         sel->vendor, sel->product, sel->serial ? " serial=" : "",
+         sel->serial ? sel->serial : "");
+    for (i = 0; i < h->num; i++)
+        if (devsel_matches_id(sel, &h->dev[i]))
+            print_candidate(&h->dev[i]);
+    fprintf(stderr, "Say which one with busid=<busid>%s.\n",
+            sel->serial ? "" : ", or add serial=<serial>");
+    return NULL;
+}
+
+/* The host device the user means, or NULL after saying why not. */
+static const libxl_usb_hostdev *select_device(const struct devsel *sel,
+                                              const struct hostdevs *h)
+{
+    const libxl_usb_hostdev *dev;
+
+    if (sel->by_id)
+        return select_by_id(sel, h);
+    if (sel->busid) {
+        dev = hostdevs_find_busid(h, sel->busid);
+        if (!dev)
+            fail("no USB device with busid %s on this host (see 'xlusb"
+                 " usb-assignable-list')", sel->busid);
+        return dev;
+    }
+    dev = hostdevs_find_addr(h, sel->hostbus, sel->hostaddr);
+    if (!dev)
+        fail("no USB device at bus %d device %d on this host (see 'xlusb"
+             " usb-assignable-list')", sel->hostbus, sel->hostaddr);
+    return dev;
+}
+
+/*
+ * Says, after libxl_device_usbdev_add failed with rc, what to do.  The
+ * library has logged the details.
+ */
+static void explain_attach_failure(int rc, const char *name,
+                                   const char *busid, int ctrl)
+{
+    struct hostdevs h;
+    const libxl_usb_hostdev *dev;
+
+    hostdevs_get(&h);
+    dev = hostdevs_find_busid(&h, busid);
+    if (!dev)
+        fail("device %s is no longer on this host (see 'xlusb"
+             " usb-assignable-list')", busid);
+    else if (rc == ERROR_DEVICE_EXISTS && hostdev_is_assigned(dev))
+        hostdev_owner_error(dev);
+    else if (dev->hub)
+        fail("%s is a USB hub: give %s the devices behind it instead",
+             busid, name);
+    else if (ctrl >= 0)
+        fail("could not attach %s to %s at controller %d: see 'xlusb"
+             " usb-list %s' for its controllers and free ports, or leave"
+             " controller= out to have one chosen", busid, name, ctrl,
+             name);
+    else
+        fail("could not attach %s to %s; see the messages above", busid,
+             name);
+    hostdevs_free(&h);
+}
+
+int main_usbdev_attach(int argc, char **argv)
+{
+    libxl_device_usbdev usbdev;
+    struct hostdevs h = { NULL, 0 };
+    const libxl_usb_hostdev *dev;
+    struct devsel sel;
+    uint32_t domid;
+    char *name = NULL, *busid = NULL;
+    int i, rc, status, ctrl;
+
+    i = cmd_options(argc, argv, 2, NULL, &status);
+    if (i < 0)
+        return status;
+    status = 1;
+    libxl_device_usbdev_init(&usbdev);
+    usbdev.type = LIBXL_USBDEV_TYPE_HOSTDEV;
+    if (parse_usbdev_attach(argv[0], argc - i - 1, argv + i + 1, &sel,
+                            &usbdev) ||
+        open_domain(argv[i], &domid, &name))
+        goto out;
+    hostdevs_get(&h);
+    dev = select_device(&sel, &h);
+    if (!dev)
+        goto out;
+    busid = strdup(dev->busid);
+    if (!busid) {
+        perror("xlusb");
+        goto out;
+    }
+    usbdev.u.hostdev.hostbus = dev->hostbus;
+    usbdev.u.hostdev.hostaddr = dev->hostaddr;
+    hostdevs_free(&h);
+
+    ctrl = usbdev.ctrl;
+    rc = libxl_device_usbdev_add(ctx, domid, &usbdev, NULL);
+    if (rc) {
+        explain_attach_failure(rc, name, busid, ctrl);
+        goto out;
+    }
+    printf("attached %s to %s at controller %d port %d\n", busid, name,
+           usbdev.ctrl, usbdev.port);
+    status = 0;
+
+ out:
+    hostdevs_free(&h);
+    free(busid);
+    free(name);
+    libxl_device_usbdev_dispose(&usbdev);
+    return status;
+}
+
+/* The controller and port of usbdev-detach, in either form. */
+static int parse_usbdev_detach(const char *cmd, int argc, char **argv,
+                               libxl_device_usbdev *usbdev)
+{
+    static const char *const keys[] = { "controller", "port" };
+    const char *vals[ARRAY_SIZE(keys)];
+
+    if (argc > 2)
+        return usage_error(cmd, "too many arguments");
+    if (argc == 2 && !strchr(argv[0], '=') && !strchr(argv[1], '=')) {
+        vals[0] = argv[0];
+        vals[1] = argv[1];
+    } else if (parse_keywords(cmd, argc, argv, keys, ARRAY_SIZE(keys),
+                              vals)) {
+        return 1;
+    } else if (!vals[0] || !vals[1]) {
+        return usage_error(cmd, "controller= and port= go together");
+    }
+    return parse_ctrlport(cmd, vals[0], vals[1], usbdev);
+}
+
+/* Whether domain domid has a device at ctrl:port. */
+static bool port_is_taken(uint32_t domid, int ctrl, int port)
+{
+    libxl_device_usbdev *devs;
+    bool taken = false;
+    int i, n;
+
+    devs = libxl_device_usbdev_list(ctx, domid, &n);
+    for (i = 0; i < n; i++)
+        if (devs[i].ctrl == ctrl && devs[i].port == port)
+            taken = true;
+    libxl_device_usbdev_list_free(devs, n);
+    return taken;
+}
+
+int main_usbdev_detach(int argc, char **argv)
+{
+    libxl_device_usbdev usbdev;
+    uint32_t domid;
+    char *name = NULL, *busid = NULL;
+    int i, rc, status;
+
+    i = cmd_options(argc, argv, 3, NULL, &status);
+    if (i < 0)
+        return status;
+    status = 1;
+    libxl_device_usbdev_init(&usbdev);
+    if (parse_usbdev_detach(argv[0], argc - i - 1, argv + i + 1, &usbdev) ||
+        open_domain(argv[i], &domid, &name))
+        goto out;
+
+    rc = libxl_ctrlport_to_usb_busid(ctx, domid, usbdev.ctrl, usbdev.port,
+                                     &busid);
+    if (rc) {
+        fail("nothing is attached to %s at controller %d port %d (see"
+             " 'xlusb usb-list %s')", name, usbdev.ctrl, usbdev.port, name);
+        goto out;
+    }
+    rc = libxl_device_usbdev_remove(ctx, domid, &usbdev, NULL);
+    if (!rc) {
+        status = 0;
+    } else if (!port_is_taken(domid, usbdev.ctrl, usbdev.port)) {
+        fail("%s was taken from %s but is not back on its host drivers;"
+             " fix the cause shown above, then run: xlusb usb-rebind %s",
+             busid, name, busid);
+    } else {
+        fail("could not detach %s from %s; see the messages above, then"
+             " run this command again to finish", busid, name);
+    }
+
+ out:
+    free(busid);
+    free(name);
+    libxl_device_usbdev_dispose(&usbdev);
+    return status;
+}
+
+int main_usb_rebind(int argc, char **argv)
+{
+    struct hostdevs h;
+    const libxl_usb_hostdev *dev;
+    int i, rc, status;
+
+    i = cmd_options(argc, argv, 1, NULL, &status);
+    if (i < 0)
+        return status;
+    if (argc - i > 1)
+        return usage_error(argv[0], "too many arguments");
+    if (ctx_open())
+        return 1;
+
+    rc = libxl_device_usbdev_rebind(ctx, argv[i], NULL);
+    if (!rc)
+        return 0;
+    hostdevs_get(&h);
+    dev = hostdevs_find_busid(&h, argv[i]);
+    if (rc == ERROR_DEVICE_EXISTS && dev && hostdev_is_assigned(dev))
+        hostdev_owner_error(dev);
+    else
+        fail("could not give %s back to its host drivers; see the"
+             " messages above, fix the cause (reloading the driver's"
+             " module may help) and run this command again", argv[i]);
+    hostdevs_free(&h);
+    return 1;
+}
+
+/*
+ * Local variables:
+ * mode: C
+ * c-basic-offset: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

@@ -1,0 +1,398 @@
+/*
+ * list.c - usb-list and usb-assignable-list, as text or JSON.
+ *
+ * The JSON is made of the generated types' own JSON (libxl_*_gen_json),
+ * inside a structure documented in xlusb(1):
+ *   usb-list:            [ { "domid", "name", "controllers": [
+ *                              { "controller": usbctrlinfo,
+ *                                "devices": [ { "busid", "device": usbdev,
+ *                                               "host": usb_hostdev|null }
+ *                              ] } ] } ]
+ *   usb-assignable-list: [ usb_hostdev... ]
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "xlusb.h"
+#include "_libxl_pvusb_types_json.h"
+
+/* What usb-list shows of one domain. */
+struct dom_usb {
+    uint32_t domid;
+    char *name;
+    libxl_device_usbctrl *ctrls;
+    libxl_usbctrlinfo *infos;       /* one per controller */
+    int nctrls;
+    libxl_device_usbdev *devs;
+    char **busids;                  /* one per device; NULL if unknown */
+    int ndevs;
+};
+
+static void dom_usb_get(uint32_t domid, struct dom_usb *d)
+{
+    int i;
+
+    d->domid = domid;
+    d->name = domain_label(domid);
+    d->ctrls = libxl_device_usbctrl_list(ctx, domid, &d->nctrls);
+    d->infos = calloc(d->nctrls, sizeof(*d->infos));
+    d->devs = libxl_device_usbdev_list(ctx, domid, &d->ndevs);
+    d->busids = calloc(d->ndevs, sizeof(*d->busids));
+    if ((d->nctrls && !d->infos) || (d->ndevs && !d->busids)) {
+        perror("xlusb");
+        exit(1);
+    }
+    for (i = 0; i < d->nctrls; i++) {
+        libxl_usbctrlinfo_init(&d->infos[i]);
+        if (libxl_device_usbctrl_getinfo(ctx, domid, &d->ctrls[i],
+                                         &d->infos[i])) {
+            /* The library said why; show what the controller list says. */
+            d->infos[i].type = d->ctrls[i].type;
+            d->infos[i].devid = d->ctrls[i].devid;
+            d->infos[i].version = d->ctrls[i].version;
+            d->infos[i].ports = d->ctrls[i].ports;
+            d->infos[i].backend_id = d->ctrls[i].backend_domid;
+        }
+    }
+    for (i = 0; i < d->ndevs; i++)
+        libxl_ctrlport_to_usb_busid(ctx, domid, d->devs[i].ctrl,
+                                    d->devs[i].port, &d->busids[i]);
+}
+
+static void dom_usb_free(struct dom_usb *d)
+{
+    int i;
+
+    for (i = 0; i < d->nctrls; i++)
+        libxl_usbctrlinfo_dispose(&d->infos[i]);
+    for (i = 0; i < d->ndevs; i++)
+        free(d->busids[i]);
+    free(d->infos);
+    free(d->busids);
+    libxl_device_usbctrl_list_free(d->ctrls, d->nctrls);
+    libxl_device_usbdev_list_free(d->devs, d->ndevs);
+    free(d->name);
+}
+
+/* Index in d->devs of the device at ctrl:port, or -1. */
+static int dom_usb_find(const struct dom_usb *d, int ctrl, int port)
+{
+    int i;
+
+    for (i = 0; i < d->ndevs; i++)
+        if (d->devs[i].ctrl == ctrl && d->devs[i].port == port)
+            return i;
+    return -1;
+}
+
+/* The host device of d->devs[i], or NULL if it is unplugged. */
+static const libxl_usb_hostdev *dom_usb_host(const struct dom_usb *d, int i,
+                                             const struct hostdevs *h)
+{
+    return d->busids[i] ? hostdevs_find_busid(h, d->busids[i]) : NULL;
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+    return s && *s ? s : dflt;
+}
+
+static void print_port(const struct dom_usb *d, int ctrl, int port,
+                       const struct hostdevs *h)
+{
+    const libxl_usb_hostdev *dev;
+    int i = dom_usb_find(d, ctrl, port);
+
+    printf("  Port %d:", port);
+    if (i < 0) {
+        putchar('\n');
+        return;
+    }
+    printf(" %-10s", str_or(d->busids[i], "?"));
+    dev = dom_usb_host(d, i, h);
+    if (dev)
+        printf(" Bus %03d Device %03d  ID %04x:%04x  %s\n",
+               (int)dev->hostbus, (int)dev->hostaddr, dev->idvendor,
+               dev->idproduct, str_or(dev->product, ""));
+    else
+        printf(" (unplugged)\n");
+}
+
+static void print_dom_usb(const struct dom_usb *d, const struct hostdevs *h)
+{
+    const libxl_usbctrlinfo *info;
+    int i, port;
+
+    printf("Domain %s (id %u):\n", d->name, d->domid);
+    if (!d->nctrls) {
+        printf("  no USB controllers\n");
+        return;
+    }
+    printf("%-6s %-12s %-3s %-5s %-7s %s\n", "Devid", "Type", "BE",
+           "state", "usb-ver", "ports");
+    for (i = 0; i < d->nctrls; i++) {
+        info = &d->infos[i];
+        printf("%-6d %-12s %-3u %-5d %-7d %d\n", info->devid,
+               libxl_usbctrl_type_to_string(info->type), info->backend_id,
+               info->state, info->version, info->ports);
+        for (port = 1; port <= info->ports; port++)
+            print_port(d, info->devid, port, h);
+    }
+}
+
+/*----- JSON -----*/
+
+static yajl_gen_status gen_key(yajl_gen g, const char *key)
+{
+    return yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+}
+
+static yajl_gen_status gen_key_str(yajl_gen g, const char *key,
+                                   const char *val)
+{
+    yajl_gen_status s = gen_key(g, key);
+
+    if (s)
+        return s;
+    return val ? yajl_gen_string(g, (const unsigned char *)val, strlen(val))
+               : yajl_gen_null(g);
+}
+
+static yajl_gen_status gen_devices(yajl_gen g, const struct dom_usb *d,
+                                   int ctrl, const struct hostdevs *h)
+{
+    const libxl_usb_hostdev *dev;
+    yajl_gen_status s;
+    int i;
+
+    s = yajl_gen_array_open(g);
+    for (i = 0; !s && i < d->ndevs; i++) {
+        if (d->devs[i].ctrl != ctrl)
+            continue;
+        dev = dom_usb_host(d, i, h);
+        s = yajl_gen_map_open(g);
+        if (!s) s = gen_key_str(g, "busid", d->busids[i]);
+        if (!s) s = gen_key(g, "device");
+        if (!s) s = libxl_device_usbdev_gen_json(g, &d->devs[i]);
+        if (!s) s = gen_key(g, "host");
+        if (!s) s = dev ? libxl_usb_hostdev_gen_json(g,
+                                                     (libxl_usb_hostdev *)dev)
+                        : yajl_gen_null(g);
+        if (!s) s = yajl_gen_map_close(g);
+    }
+    return s ? s : yajl_gen_array_close(g);
+}
+
+static yajl_gen_status gen_dom_usb(yajl_gen g, const struct dom_usb *d,
+                                   const struct hostdevs *h)
+{
+    yajl_gen_status s;
+    int i;
+
+    s = yajl_gen_map_open(g);
+    if (!s) s = gen_key(g, "domid");
+    if (!s) s = yajl_gen_integer(g, d->domid);
+    if (!s) s = gen_key_str(g, "name", d->name);
+    if (!s) s = gen_key(g, "controllers");
+    if (!s) s = yajl_gen_array_open(g);
+    for (i = 0; !s && i < d->nctrls; i++) {
+        s = yajl_gen_map_open(g);
+        if (!s) s = gen_key(g, "controller");
+        if (!s) s = libxl_usbctrlinfo_gen_json(g, &d->infos[i]);
+        if (!s) s = gen_key(g, "devices");
+        if (!s) s = gen_devices(g, d, d->infos[i].devid, h);
+        if (!s) s = yajl_gen_map_close(g);
+    }
+    if (!s) s = yajl_gen_array_close(g);
+    return s ? s : yajl_gen_map_close(g);
+}
+
+static yajl_gen json_open(void)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+
+    if (!g || !yajl_gen_config(g, yajl_gen_beautify, 1) ||
+        !yajl_gen_config(g, yajl_gen_indent_string, "    ") ||
+        yajl_gen_array_open(g)) {
+        fail("cannot make JSON: out of memory");
+        if (g)
+            yajl_gen_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* Closes the top-level array and prints it, unless s says it failed. */
+static int json_close(yajl_gen g, yajl_gen_status s)
+{
+    const unsigned char *buf;
+    size_t len;
+
+    if (!s) s = yajl_gen_array_close(g);
+    if (!s) s = yajl_gen_get_buf(g, &buf, &len);
+    if (!s) {
+        fwrite(buf, 1, len, stdout);
+        if (len && buf[len - 1] != '\n')
+            putchar('\n');
+    }
+    yajl_gen_free(g);
+    return s ? fail("cannot make JSON (yajl status %d)", s) : 0;
+}
+
+/*----- the commands -----*/
+
+/* The domains of usb-list: those named, or all that have controllers. */
+static int list_domains(char **specs, int n, uint32_t **domids_r,
+                        int *num_r)
+{
+    int i;
+
+    if (!n) {
+        *domids_r = libxl_usb_list_domains(ctx, num_r);
+        return 0;
+    }
+    *domids_r = calloc(n, sizeof(**domids_r));
+    if (!*domids_r) {
+        perror("xlusb");
+        return 1;
+    }
+    *num_r = n;
+    for (i = 0; i < n; i++)
+        if (find_domain(specs[i], &(*domids_r)[i]))
+            return 1;
+    return 0;
+}
+
+int main_usb_list(int argc, char **argv)
+{
+    struct hostdevs h = { NULL, 0 };
+    struct dom_usb d;
+    uint32_t *domids = NULL;
+    yajl_gen g = NULL;
+    yajl_gen_status s = yajl_gen_status_ok;
+    bool json = false;
+    int i, n = 0, status;
+
+    i = cmd_options(argc, argv, 0, &json, &status);
+    if (i < 0)
+        return status;
+    status = 1;
+    if (ctx_open() || list_domains(argv + i, argc - i, &domids, &n))
+        goto out;
+    if (json && !(g = json_open()))
+        goto out;
+    hostdevs_get(&h);
+    for (i = 0; !s && i < n; i++) {
+        dom_usb_get(domids[i], &d);
+        if (g) {
+            s = gen_dom_usb(g, &d, &h);
+        } else {
+            if (i)
+                putchar('\n');
+            print_dom_usb(&d, &h);
+        }
+        dom_usb_free(&d);
+    }
+    status = g ? json_close(g, s) : 0;
+
+ out:
+    hostdevs_free(&h);
+    free(domids);
+    return status;
+}
+
+static int max_int(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+/* The assignable devices of h, in columns as wide as their widest value. */
+static void print_assignable(const struct hostdevs *h)
+{
+    const libxl_usb_hostdev *dev;
+    char **where, *owner;
+    int i, wbusid = 5, wdrivers = 9, wwhere = 6;
+
+    where = calloc(h->num, sizeof(*where));
+    if (h->num && !where) {
+        perror("xlusb");
+        exit(1);
+    }
+    for (i = 0; i < h->num; i++) {
+        dev = &h->dev[i];
+        if (hostdev_is_assigned(dev)) {
+            owner = domain_label(dev->domid);
+            if (asprintf(&where[i], "%s (%d:%d)", owner, dev->ctrl,
+                         dev->port) < 0)
+                where[i] = NULL;
+            free(owner);
+        }
+        wbusid = max_int(wbusid, strlen(dev->busid));
+        wdrivers = max_int(wdrivers, strlen(str_or(dev->drivers, "-")));
+        wwhere = max_int(wwhere, strlen(str_or(where[i], "-")));
+    }
+    printf("%-*s Bus Dev ID        Class %-*s %-*s Product\n", wbusid,
+           "Busid", wdrivers, "Driver(s)", wwhere, "Domain");
+    for (i = 0; i < h->num; i++) {
+        dev = &h->dev[i];
+        if (!dev->hub)
+            printf("%-*s %03d %03d %04x:%04x %02x    %-*s %-*s %s\n",
+                   wbusid, dev->busid, (int)dev->hostbus,
+                   (int)dev->hostaddr, dev->idvendor, dev->idproduct,
+                   (int)dev->device_class, wdrivers,
+                   str_or(dev->drivers, "-"), wwhere,
+                   str_or(where[i], "-"), str_or(dev->product, ""));
+        free(where[i]);
+    }
+    free(where);
+}
+
+static int print_assignable_json(const struct hostdevs *h)
+{
+    yajl_gen g = json_open();
+    yajl_gen_status s = yajl_gen_status_ok;
+    int i;
+
+    if (!g)
+        return 1;
+    for (i = 0; !s && i < h->num; i++)
+        if (!h->dev[i].hub)
+            s = libxl_usb_hostdev_gen_json(g, &h->dev[i]);
+    return json_close(g, s);
+}
+
+int main_usb_assignable_list(int argc, char **argv)
+{
+    struct hostdevs h;
+    bool json = false;
+    int i, status;
+
+    i = cmd_options(argc, argv, 0, &json, &status);
+    if (i < 0)
+        return status;
+    if (argc > i)
+        return usage_error(argv[0], "too many arguments");
+    if (ctx_open())
+        return 1;
+    hostdevs_get(&h);
+    if (json) {
+        status = print_assignable_json(&h);
+    } else {
+        print_assignable(&h);
+        status = 0;
+    }
+    hostdevs_free(&h);
+    return status;
+}
+
+/*
+ * Local variables:
+ * mode: C
+ * c-basic-offset: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

@@ -1,0 +1,284 @@
+/*
+ * main.c - xlusb: USB passthrough for Xen guests, the commands an
+ * administrator types.  Global options, the command table, help and
+ * usage, and the library context.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlusb.h"
+
+libxl_ctx *ctx;
+static xentoollog_logger_stdiostream *logger;
+
+static const struct cmd_spec cmd_table[] = {
+    { "usbctrl-attach", main_usbctrl_attach, false,
+      "<Domain> [type=pv|qusb|devicemodel|auto]\n"
+      "           [version=1|2] [ports=<N>] [backend=<Domain>]",
+      "Create a USB controller in a domain.",
+      "type=     who serves the controller: pv (the host kernel's usbback),\n"
+      "          qusb (QEMU's PV USB backend), devicemodel (the emulated\n"
+      "          USB of an HVM guest's QEMU) or auto (the default: devicemodel\n"
+      "          for HVM guests, else pv if usbback is loaded, else qusb)\n"
+      "version=  USB version, 1 or 2 (default 2)\n"
+      "ports=    number of ports, 1 to 31 (default 8)\n"
+      "backend=  the domain running the backend (default 0)\n"
+      "Prints the id (DevId) given to the new controller.\n" },
+    { "usbctrl-detach", main_usbctrl_detach, false,
+      "<Domain> <DevId>",
+      "Remove a USB controller, and first the devices on it.",
+      "DevId is the controller's id, as `xlusb usb-list` shows it.\n" },
+    { "usbdev-attach", main_usbdev_attach, false,
+      "<Domain> <device>\n"
+      "           [controller=<DevId> [port=<N>]]",
+      "Give a host USB device to a domain.",
+      "<device> is one of:\n"
+      "  hostbus=<B> hostaddr=<D>   Bus and Device as lsusb prints them\n"
+      "                             (decimal); they change when the device\n"
+      "                             is plugged in again\n"
+      "  busid=<B-P.P>              the port path, e.g. 3-1.2, stable\n"
+      "                             across re-plugging\n"
+      "  vendor=<vvvv> product=<pppp> [serial=<s>]\n"
+      "                             the ids as lsusb prints them (hex);\n"
+      "                             refused if several devices match\n"
+      "Without controller=, a controller with a free port is chosen (one\n"
+      "is created if none has); without port=, the first free port.\n"
+      "Prints where the device was attached.\n" },
+    { "usbdev-detach", main_usbdev_detach, false,
+      "<Domain> <DevId> <Port>\n"
+      "       xlusb usbdev-detach <Domain> controller=<DevId> port=<N>",
+      "Take a USB device back from a domain.",
+      "The device on that port is unbound from the guest's backend and\n"
+      "given back to its original host drivers.  If that last step fails,\n"
+      "fix the cause and run `xlusb usb-rebind <busid>`; a detach that was\n"
+      "interrupted is finished by running it again.\n" },
+    { "usb-list", main_usb_list, true,
+      "[-j] [<Domain>...]",
+      "List the USB controllers and devices of domains.",
+      "Without a domain, every domain that has USB controllers.  For each\n"
+      "controller: DevId, type, backend domain, state, USB version and\n"
+      "ports; for each port, the device's busid, Bus and Device (decimal),\n"
+      "vendor:product and name, or \"(unplugged)\" for a device unplugged\n"
+      "from the host while assigned.\n"
+      "-j, --json  print JSON instead (see xlusb(1))\n" },
+    { "usb-assignable-list", main_usb_assignable_list, true,
+      "[-j]",
+      "List the host USB devices that can be given to a domain.",
+      "Every host USB device but hubs: busid, Bus and Device (decimal),\n"
+      "vendor:product, class, host driver(s), the domain that has it\n"
+      "(with controller:port) and the product name.\n"
+      "-j, --json  print JSON instead (see xlusb(1))\n" },
+    { "usb-rebind", main_usb_rebind, false,
+      "<busid>",
+      "Give a detached device back to its original host drivers.",
+      "For when `usbdev-detach` took a device from its domain but could\n"
+      "not rebind it to its host drivers (\"Couldn't rebind ...\").  Does\n"
+      "nothing if there is nothing to restore.\n" },
+};
+
+static const struct cmd_spec *cmd_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cmd_table); i++)
+        if (!strcmp(cmd_table[i].name, name))
+            return &cmd_table[i];
+    return NULL;
+}
+
+static void print_usage(FILE *f, const struct cmd_spec *c)
+{
+    fprintf(f, "Usage: xlusb %s %s\n", c->name, c->args);
+}
+
+static void print_cmd_help(const struct cmd_spec *c)
+{
+    print_usage(stdout, c);
+    printf("\n%s\n\n%s", c->summary, c->help);
+}
+
+static void print_help(void)
+{
+    size_t i;
+
+    printf("Usage: xlusb [-v] <command> [args]\n"
+           "       xlusb help [<command>]\n\n"
+           "USB passthrough for Xen guests.  Commands:\n\n");
+    for (i = 0; i < ARRAY_SIZE(cmd_table); i++)
+        printf(" %-20s %s\n", cmd_table[i].name, cmd_table[i].summary);
+    printf("\nOptions:\n"
+           " -v, --verbose        log more (repeat for more still)\n"
+           " -h, --help           this help\n\n"
+           "A <Domain> is a domain name or number.  Numbers are decimal, or"
+           " hex after 0x.\n");
+}
+
+/* After a mistake in the command line. */
+static int help_hint(void)
+{
+    fprintf(stderr, "Usage: xlusb [-v] <command> [args]; 'xlusb help' lists"
+            " the commands.\n");
+    return 1;
+}
+
+static int main_help(int argc, char **argv)
+{
+    const struct cmd_spec *c;
+
+    if (argc < 2) {
+        print_help();
+        return 0;
+    }
+    if (argc > 2)
+        return fail("help takes one command");
+    c = cmd_find(argv[1]);
+    if (!c) {
+        fail("unknown command '%s'", argv[1]);
+        return help_hint();
+    }
+    print_cmd_help(c);
+    return 0;
+}
+
+int fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("xlusb: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("xlusb: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    print_usage(stderr, cmd_find(cmd));
+    return 1;
+}
+
+/* The option getopt_long has just refused, for messages. */
+static const char *refused_option(char **argv)
+{
+    static char buf[3] = "-?";
+
+    if (!optopt)
+        return argv[optind - 1];
+    buf[1] = (char)optopt;
+    return buf;
+}
+
+int cmd_options(int argc, char **argv, int min_args, bool *json_r,
+                int *status_r)
+{
+    static const struct option long_opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    const struct cmd_spec *c = cmd_find(argv[0]);
+    int opt;
+
+    optind = 0;     /* glibc: start afresh */
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, json_r ? "hj" : "h",
+                              long_opts + !json_r, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            print_cmd_help(c);
+            *status_r = 0;
+            return -1;
+        case 'j':
+            *json_r = true;
+            break;
+        default:
+            *status_r = usage_error(c->name, "unknown option '%s'",
+                                    refused_option(argv));
+            return -1;
+        }
+    }
+    if (argc - optind < min_args) {
+        *status_r = usage_error(c->name, "missing arguments");
+        return -1;
+    }
+    return optind;
+}
+
+int ctx_open(void)
+{
+    if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
+                        (xentoollog_logger *)logger)) {
+        ctx = NULL;
+        return fail("cannot connect to xenstored: is it running, and are"
+                    " you root?");
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "verbose", no_argument, NULL, 'v' },
+        { NULL, 0, NULL, 0 }
+    };
+    /* As xl: progress and above; each -v shows one level more. */
+    xentoollog_level level = XTL_PROGRESS;
+    const struct cmd_spec *c;
+    int opt, status;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+hv", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            print_help();
+            return 0;
+        case 'v':
+            if (level > XTL_DEBUG)
+                level--;
+            break;
+        default:
+            fail("unknown option '%s'", refused_option(argv));
+            return help_hint();
+        }
+    }
+    if (optind == argc)
+        return help_hint();
+    argv += optind;
+    argc -= optind;
+    if (!strcmp(argv[0], "help"))
+        return main_help(argc, argv);
+    c = cmd_find(argv[0]);
+    if (!c) {
+        fail("unknown command '%s'", argv[0]);
+        return help_hint();
+    }
+
+    logger = xtl_createlogger_stdiostream(stderr, level, 0);
+    if (!logger)
+        return fail("cannot set up logging");
+    status = c->fn(argc, argv);
+    libxl_ctx_free(ctx);
+    xtl_logger_destroy((xentoollog_logger *)logger);
+    return status;
+}
+
+/*
+ * Local variables:
+ * mode: C
+ * c-basic-offset: 4
+ * indent-tabs-mode: nil
+ * End:
+ */

@@ -1,0 +1,138 @@
+/*
+ * xlusb.h - what the parts of the xlusb command share: the command
+ * table, argument parsing, messages, and the libxl context.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#ifndef XLUSB_H
+#define XLUSB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "libxl_pvusb.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The library context, opened by ctx_open (NULL before). */
+extern libxl_ctx *ctx;
+
+/*----- commands (main.c) -----*/
+
+struct cmd_spec {
+    const char *name;
+    int (*fn)(int argc, char **argv);   /* argv[0] is the command name */
+    bool json;                          /* takes -j/--json */
+    const char *args;                   /* the arguments, for usage */
+    const char *summary;                /* one line, for `xlusb help` */
+    const char *help;                   /* the rest of `help <command>` */
+};
+
+/*
+ * Parses the options of command argv[0] (-h/--help, and -j/--json if the
+ * command takes it, setting *json_r).  Returns the index of the first
+ * argument, or -1 if the command must end with exit status *status_r
+ * (help printed: 0; bad option or fewer than min_args arguments: usage
+ * printed, 1).
+ */
+int cmd_options(int argc, char **argv, int min_args, bool *json_r,
+                int *status_r);
+
+/* Prints "xlusb: <message>" and the command's usage on stderr; returns 1
+ * (the exit status). */
+int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints "xlusb: <message>" on stderr; returns 1 (the exit status). */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens ctx on the xenstore daemon; 0, or 1 with a message. */
+int ctx_open(void);
+
+int main_usbctrl_attach(int argc, char **argv);
+int main_usbctrl_detach(int argc, char **argv);
+int main_usbdev_attach(int argc, char **argv);
+int main_usbdev_detach(int argc, char **argv);
+int main_usb_rebind(int argc, char **argv);
+int main_usb_list(int argc, char **argv);
+int main_usb_assignable_list(int argc, char **argv);
+
+/*----- arguments (parse.c) -----*/
+
+/*
+ * Parses a number: decimal ("008" is 8), or hex after "0x"; no sign, no
+ * spaces, nothing after it.  Returns 0, or -1 if s is not a number in
+ * [min, max].
+ */
+int parse_number(const char *s, unsigned long min, unsigned long max,
+                 unsigned long *val_r);
+/*
+ * If s is not NULL, parses it (argument `what` of command cmd) as a number
+ * in [min, max] into *val_r; a usage error (1 returned) if it is not one.
+ */
+int int_arg(const char *cmd, const char *what, const char *s, int min,
+            int max, int *val_r);
+/* A USB vendor or product id as lsusb prints it: 1 to 4 hex digits,
+ * optionally after "0x".  0 or -1. */
+int parse_usb_id(const char *s, uint16_t *val_r);
+
+/*
+ * Sorts key=value arguments argv[0..argc) by key: vals[i] is the value of
+ * keys[i] (NULL if not given).  Unknown keys, repeated keys, empty values
+ * and arguments without '=' are usage errors of command cmd (1 returned).
+ */
+int parse_keywords(const char *cmd, int argc, char **argv,
+                   const char *const *keys, int nkeys, const char **vals);
+
+/*
+ * A domain given by name or number.  0, or 1 after saying that there is
+ * no such domain.
+ */
+int find_domain(const char *spec, uint32_t *domid_r);
+
+/*
+ * Opens ctx, then finds domain spec: 0, with its name (or number) in
+ * *name_r (malloc'd); or 1 after saying what is wrong.
+ */
+int open_domain(const char *spec, uint32_t *domid_r, char **name_r);
+
+/* The domain's name, or its number if it has none; malloc'd. */
+char *domain_label(uint32_t domid);
+
+/*----- host devices (host.c) -----*/
+
+/* The host's USB devices, as libxl_usb_hostdev_list gives them. */
+struct hostdevs {
+    libxl_usb_hostdev *dev;
+    int num;
+};
+
+/* Fills h (empty if the library could not list them: it said why). */
+void hostdevs_get(struct hostdevs *h);
+void hostdevs_free(struct hostdevs *h);
+/* The device with that busid, or NULL. */
+const libxl_usb_hostdev *hostdevs_find_busid(const struct hostdevs *h,
+                                             const char *busid);
+/* The device at bus:addr, or NULL. */
+const libxl_usb_hostdev *hostdevs_find_addr(const struct hostdevs *h,
+                                            unsigned long bus,
+                                            unsigned long addr);
+/* Whether dev is given to a domain. */
+bool hostdev_is_assigned(const libxl_usb_hostdev *dev);
+/*
+ * Prints, on stderr, what to do about busid being given to a domain
+ * already ("device 1-2 is already assigned to domain web01 (controller 0
+ * port 1)"); returns 1.
+ */
+int hostdev_owner_error(const libxl_usb_hostdev *dev);
+
+#endif /* XLUSB_H */
+
+/*
+ * Local variables:
+ * mode: C
+ * c-basic-offset: 4
+ * indent-tabs-mode: nil
+ * End:
+ */
