@@ -5,12 +5,14 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xenstore.h>
@@ -231,6 +233,520 @@ static void test_xs_no_daemon_is_hermetic(void)
         xs_close(h);
 }
 
+/*----- the fake sysfs -----*/
+
+/* glibc's fortify entry points, called directly to prove they are
+ * wrapped whatever flags the code under test is built with. */
+int __open_2(const char *path, int flags);
+ssize_t __readlink_chk(const char *path, char *buf, size_t len,
+                       size_t buflen);
+char *__realpath_chk(const char *path, char *resolved, size_t resolvedlen);
+
+#define USB "/sys/bus/usb"
+
+/* What the library does: open, one write, close.  Returns the write's
+ * result, or -errno. */
+static ssize_t sysfs_write(const char *path, const void *buf, size_t len)
+{
+    ssize_t r;
+    int fd = open(path, O_WRONLY);
+
+    if (fd < 0)
+        return -errno;
+    r = write(fd, buf, len);
+    if (r < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+static ssize_t sysfs_write_str(const char *path, const char *s)
+{
+    return sysfs_write(path, s, strlen(s));
+}
+
+/* First line of a sysfs file, newline included, or NULL (malloc'd). */
+static char *sysfs_read(const char *path)
+{
+    char buf[256], *r = NULL;
+    FILE *f = fopen(path, "r");
+
+    if (f && fgets(buf, sizeof(buf), f))
+        r = strdup(buf);
+    if (f)
+        fclose(f);
+    return r;
+}
+
+#define CHECK_SYSFS(path, want) do { char *v_ = sysfs_read(path); \
+    CHECK_STR_EQ(v_, want); free(v_); } while (0)
+
+static bool dir_has(const char *dir, const char *name)
+{
+    struct dirent *e;
+    bool found = false;
+    DIR *d = opendir(dir);
+
+    while (d && (e = readdir(d)))
+        found |= !strcmp(e->d_name, name);
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+
+    return !lstat(path, &st);
+}
+
+static void test_sysfs_trees(void)
+{
+    sysfs_setup("keyboard");
+    sysfs_setup("stick");
+    sysfs_setup("stick2");
+    sysfs_setup("composite");
+    sysfs_setup("hub");
+    sysfs_setup("behind-hub");
+
+    CHECK_SYSFS(USB "/devices/usb1/bDeviceClass", "09\n");
+    CHECK_SYSFS(USB "/devices/usb1/devnum", "1\n");
+    CHECK_SYSFS(USB "/devices/usb2/busnum", "2\n");
+    CHECK_STR_EQ(sysfs_driver_of("1-0:1.0"), "hub");
+
+    CHECK_SYSFS(USB "/devices/1-1/busnum", "1\n");
+    CHECK_SYSFS(USB "/devices/1-1/devnum", "2\n");
+    CHECK_SYSFS(USB "/devices/1-1/idVendor", "046d\n");
+    CHECK_SYSFS(USB "/devices/1-1/bDeviceClass", "00\n");
+    CHECK_SYSFS(USB "/devices/1-1/bNumInterfaces", " 1\n");
+    CHECK(!exists(USB "/devices/1-1/serial"));
+    CHECK_STR_EQ(sysfs_driver_of("1-1:1.0"), "usbhid");
+    CHECK_STR_EQ(sysfs_driver_of("1-1"), "usb");
+
+    CHECK_SYSFS(USB "/devices/1-2/devnum", "3\n");
+    CHECK_SYSFS(USB "/devices/1-2/serial", "STICK0001\n");
+    CHECK_STR_EQ(sysfs_driver_of("1-2:1.0"), "usb-storage");
+    CHECK_SYSFS(USB "/devices/1-3/serial", "STICK0002\n");
+    CHECK_SYSFS(USB "/devices/1-3/idProduct", "5567\n");
+    CHECK_SYSFS(USB "/devices/1-2/idProduct", "5567\n");
+
+    CHECK_SYSFS(USB "/devices/2-1/devnum", "2\n");
+    CHECK_SYSFS(USB "/devices/2-1/bNumInterfaces", " 3\n");
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbhid");
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
+    CHECK_SYSFS(USB "/devices/2-1:1.2/bInterfaceNumber", "02\n");
+
+    CHECK_SYSFS(USB "/devices/2-2/bDeviceClass", "09\n");
+    CHECK_SYSFS(USB "/devices/2-2/devnum", "3\n");
+    CHECK_STR_EQ(sysfs_driver_of("2-2:1.0"), "hub");
+    CHECK_SYSFS(USB "/devices/2-2.1/devnum", "4\n");
+    CHECK_SYSFS(USB "/devices/2-2.1/devpath", "2.1\n");
+    CHECK_STR_EQ(sysfs_driver_of("2-2.1:1.0"), "usb-storage");
+
+    CHECK(dir_has(USB "/drivers/usbback", "bind"));
+    CHECK(dir_has(USB "/drivers/usbfs", "unbind"));
+}
+
+static void test_sysfs_redirected_calls(void)
+{
+    char buf[PATH_MAX], *r;
+    struct stat st;
+    ssize_t n;
+    int fd;
+
+    sysfs_setup("stick");
+    /* an interface entry is a link to the dir inside its device */
+    CHECK(!lstat(USB "/devices/1-2:1.0", &st) && S_ISLNK(st.st_mode));
+    CHECK(!stat(USB "/devices/1-2:1.0", &st) && S_ISDIR(st.st_mode));
+    CHECK(!fstatat(AT_FDCWD, USB "/devices/1-2/busnum", &st, 0));
+    CHECK(!access(USB "/drivers/usbback/bind", W_OK));
+    CHECK(dir_has(USB "/devices", "1-2"));
+    CHECK(dir_has(USB "/devices", "1-2:1.0"));
+    CHECK(dir_has(USB "/devices/1-2", "1-2:1.0"));
+    CHECK(dir_has(USB "/drivers/usb-storage", "1-2:1.0"));
+
+    n = readlink(USB "/devices/1-2:1.0/driver", buf, sizeof(buf) - 1);
+    CHECK(n > 0);
+    buf[n > 0 ? n : 0] = '\0';
+    CHECK_STR_EQ(buf, "../../../drivers/usb-storage");
+    n = __readlink_chk(USB "/devices/1-2/driver", buf, sizeof(buf) - 1,
+                       sizeof(buf));
+    buf[n > 0 ? n : 0] = '\0';
+    CHECK_STR_EQ(buf, "../../drivers/usb");
+
+    /* realpath answers in /sys terms, never the fake root's */
+    CHECK_STR_EQ(realpath(USB "/devices/1-2:1.0/driver", buf),
+                 USB "/drivers/usb-storage");
+    CHECK_STR_EQ(__realpath_chk(USB "/devices/1-2:1.0", buf, sizeof(buf)),
+                 USB "/devices/1-2/1-2:1.0");
+    r = realpath(USB "/drivers/usb-storage/1-2:1.0", NULL);
+    CHECK_STR_EQ(r, USB "/devices/1-2/1-2:1.0");
+    free(r);
+    r = canonicalize_file_name(USB "/devices/1-2/driver");
+    CHECK_STR_EQ(r, USB "/drivers/usb");
+    free(r);
+    errno = 0;
+    CHECK_NULL(realpath(USB "/devices/9-9", buf));
+    CHECK_INT_EQ(errno, ENOENT);
+
+    fd = __open_2(USB "/devices/1-2/serial", O_RDONLY);
+    CHECK(fd >= 0);
+    n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+    CHECK_INT_EQ(n, 10);
+    if (fd >= 0)
+        close(fd);
+    fd = openat(AT_FDCWD, USB "/devices/1-2/devnum", O_RDONLY);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+}
+
+static void test_sysfs_other_paths_untouched(void)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    /* before any setup: an empty fake root, not the host's bus */
+    CHECK(!opendir(USB "/devices"));
+    CHECK_INT_EQ(errno, ENOENT);
+
+    sysfs_setup("base");
+    CHECK(exists(USB "/devices/usb1"));
+    /* only whole components match: /sys/bus/usbX is not below it */
+    snprintf(path, sizeof(path), "%s/sys/bus/usbX", sysfs_root());
+    CHECK(!mkdir(path, 0755));
+    CHECK(exists(path));
+    CHECK(!exists("/sys/bus/usbX"));
+    /* the fake root itself, and ordinary files, are reached as they are */
+    CHECK(!stat(sysfs_root(), &st) && S_ISDIR(st.st_mode));
+    CHECK(!stat("/etc/passwd", &st));
+    snprintf(path, sizeof(path), "%s/sys/bus/usb/devices", sysfs_root());
+    CHECK(dir_has(path, "usb1"));
+}
+
+static void test_sysfs_bind_unbind(void)
+{
+    sysfs_setup("stick");
+
+    /* unbind through the device's driver link, as the library does */
+    CHECK_INT_EQ(sysfs_write_str(USB "/devices/1-2:1.0/driver/unbind",
+                                 "1-2:1.0"), 7);
+    CHECK_NULL(sysfs_driver_of("1-2:1.0"));
+    CHECK(!exists(USB "/devices/1-2:1.0/driver"));
+    CHECK(!dir_has(USB "/drivers/usb-storage", "1-2:1.0"));
+
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-2:1.0"), 7);
+    CHECK_STR_EQ(sysfs_driver_of("1-2:1.0"), "usbback");
+    CHECK(dir_has(USB "/drivers/usbback", "1-2:1.0"));
+    {
+        char buf[PATH_MAX];
+
+        CHECK_STR_EQ(realpath(USB "/devices/1-2:1.0/driver", buf),
+                     USB "/drivers/usbback");
+        CHECK_STR_EQ(realpath(USB "/drivers/usbback/1-2:1.0", buf),
+                     USB "/devices/1-2/1-2:1.0");
+    }
+
+    /* a trailing newline is what echo writes: accepted */
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/unbind",
+                                 "1-2:1.0\n"), 8);
+    CHECK_NULL(sysfs_driver_of("1-2:1.0"));
+    CHECK(!dir_has(USB "/drivers/usbback", "1-2:1.0"));
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usb-storage/bind",
+                                 "1-2:1.0"), 7);
+    CHECK_STR_EQ(sysfs_driver_of("1-2:1.0"), "usb-storage");
+}
+
+static void test_sysfs_kernel_errors(void)
+{
+    sysfs_setup("keyboard");
+    sysfs_setup("stick");
+
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-1:1.0"),
+                 -EBUSY);
+    CHECK_STR_EQ(sysfs_driver_of("1-1:1.0"), "usbhid");
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "9-9:1.0"),
+                 -ENODEV);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/unbind", "1-1:1.0"),
+                 -ENODEV);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbhid/unbind", "1-2:1.0"),
+                 -ENODEV);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbhid/unbind", "9-9:1.0"),
+                 -ENODEV);
+    CHECK_STR_EQ(sysfs_driver_of("1-2:1.0"), "usb-storage");
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/nosuch/bind", "1-1:1.0"),
+                 -ENOENT);
+    /* an unbound interface's driver/unbind does not exist */
+    sysfs_unbind("1-2:1.0");
+    CHECK_INT_EQ(sysfs_write_str(USB "/devices/1-2:1.0/driver/unbind",
+                                 "1-2:1.0"), -ENOENT);
+}
+
+/* The original patch wrote sizeof(pointer) bytes of the name. */
+static void test_sysfs_garbage_refused(void)
+{
+    const char *intf = "1-1:1.0", *longer = "2-2.1:1.0";
+
+    sysfs_setup("keyboard");
+    sysfs_setup("hub");
+    sysfs_setup("behind-hub");
+    sysfs_unbind("1-1:1.0");
+    sysfs_unbind("2-2.1:1.0");
+
+    CHECK_INT_EQ(sysfs_write(USB "/drivers/usbback/bind", intf,
+                             sizeof(intf)), -ENODEV);
+    CHECK_INT_EQ(sysfs_write(USB "/drivers/usbback/bind", longer,
+                             sizeof(longer)), -ENODEV);
+    CHECK_INT_EQ(sysfs_write(USB "/drivers/usbback/bind", "1-1:1.0\0", 8),
+                 -ENODEV);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-1:1.0x"),
+                 -ENODEV);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-1:1.0\n\n"),
+                 -ENODEV);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", ""), -ENODEV);
+    CHECK_NULL(sysfs_driver_of("1-1:1.0"));
+    CHECK_NULL(sysfs_driver_of("2-2.1:1.0"));
+
+    sysfs_bind("1-1:1.0", "usbback");
+    CHECK_INT_EQ(sysfs_write(USB "/drivers/usbback/unbind", intf,
+                             sizeof(intf)), -ENODEV);
+    CHECK_STR_EQ(sysfs_driver_of("1-1:1.0"), "usbback");
+}
+
+static void test_sysfs_stdio_write_modelled(void)
+{
+    FILE *f;
+
+    sysfs_setup("stick");
+    f = fopen(USB "/drivers/usb-storage/unbind", "w");
+    ASSERT(f);
+    fputs("1-2:1.0", f);
+    CHECK_INT_EQ(fclose(f), 0);
+    CHECK_NULL(sysfs_driver_of("1-2:1.0"));
+
+    f = fopen(USB "/drivers/usbback/bind", "w");
+    ASSERT(f);
+    fputs("nosuch", f);
+    CHECK(fclose(f) != 0);          /* the flush fails: ENODEV */
+    CHECK_INT_EQ(errno, ENODEV);
+}
+
+static void test_sysfs_inject(void)
+{
+    sysfs_setup("keyboard");
+    sysfs_unbind("1-1:1.0");
+
+    sysfs_inject(USB "/drivers/usbback/bind", EIO, 2);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-1:1.0"),
+                 -EIO);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-1:1.0"),
+                 -EIO);
+    CHECK_NULL(sysfs_driver_of("1-1:1.0"));
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-1:1.0"), 7);
+    CHECK_STR_EQ(sysfs_driver_of("1-1:1.0"), "usbback");
+
+    /* named by where it resolves; forever until cleared */
+    sysfs_inject(USB "/drivers/usbback/unbind", EPERM, -1);
+    CHECK_INT_EQ(sysfs_write_str(USB "/devices/1-1:1.0/driver/unbind",
+                                 "1-1:1.0"), -EPERM);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/unbind", "1-1:1.0"),
+                 -EPERM);
+    CHECK_STR_EQ(sysfs_driver_of("1-1:1.0"), "usbback");
+    /* other paths are not affected */
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbhid/unbind", "1-1:1.0"),
+                 -ENODEV);
+    sysfs_inject_clear();
+    CHECK_INT_EQ(sysfs_write_str(USB "/devices/1-1:1.0/driver/unbind",
+                                 "1-1:1.0"), 7);
+}
+
+/* An injection made by another process, while a write is pending. */
+static void test_sysfs_inject_across_processes(void)
+{
+    pid_t pid;
+    int fd, status;
+
+    sysfs_setup("keyboard");
+    fd = open(USB "/drivers/usbhid/unbind", O_WRONLY);
+    ASSERT(fd >= 0);
+    fflush(NULL);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        sysfs_inject(USB "/drivers/usbhid/unbind", EAGAIN, 1);
+        exit(0);
+    }
+    ASSERT(waitpid(pid, &status, 0) == pid);
+    CHECK_INT_EQ(write(fd, "1-1:1.0", 7), -1);
+    CHECK_INT_EQ(errno, EAGAIN);
+    CHECK_INT_EQ(write(fd, "1-1:1.0", 7), 7);   /* used up */
+    close(fd);
+    CHECK_NULL(sysfs_driver_of("1-1:1.0"));
+}
+
+static void test_sysfs_unplug(void)
+{
+    sysfs_setup("composite");
+    sysfs_setup("hub");
+    sysfs_setup("behind-hub");
+
+    sysfs_unplug("2-2");
+    CHECK(!exists(USB "/devices/2-2"));
+    CHECK(!exists(USB "/devices/2-2:1.0"));
+    CHECK(!exists(USB "/devices/2-2.1"));
+    CHECK(!exists(USB "/devices/2-2.1:1.0"));
+    CHECK(!dir_has(USB "/drivers/hub", "2-2:1.0"));
+    CHECK(!dir_has(USB "/drivers/usb-storage", "2-2.1:1.0"));
+    CHECK(!dir_has(USB "/drivers/usb", "2-2"));
+    CHECK(!dir_has(USB "/devices", "2-2.1"));
+    /* the neighbours stay */
+    CHECK(exists(USB "/devices/2-1"));
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
+    CHECK(dir_has(USB "/drivers/hub", "2-0:1.0"));
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "2-2.1:1.0"),
+                 -ENODEV);
+}
+
+static void test_sysfs_remove_driver(void)
+{
+    sysfs_setup("keyboard");
+    sysfs_setup("composite");
+
+    sysfs_remove_driver("usbhid");
+    CHECK(!exists(USB "/drivers/usbhid"));
+    CHECK(!dir_has(USB "/drivers", "usbhid"));
+    CHECK_NULL(sysfs_driver_of("1-1:1.0"));
+    CHECK_NULL(sysfs_driver_of("2-1:1.0"));
+    CHECK_NULL(sysfs_driver_of("2-1:1.1"));
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbhid/bind", "1-1:1.0"),
+                 -ENOENT);
+    CHECK_INT_EQ(sysfs_write_str(USB "/drivers/usbback/bind", "1-1:1.0"), 7);
+}
+
+/*----- the simulated backend -----*/
+
+/* Waits up to ms for path to hold want. */
+static bool wait_value(const char *path, const char *want, int ms)
+{
+    char *v;
+    bool ok;
+
+    for (;;) {
+        v = xs_get(path);
+        ok = v && !strcmp(v, want);
+        free(v);
+        if (ok || ms <= 0)
+            return ok;
+        usleep(2000);
+        ms -= 2;
+    }
+}
+
+#define BE "/local/domain/0/backend/vusb/1/0"
+#define FE "/local/domain/1/device/vusb/0"
+
+static void backend_controller(const char *be, const char *fe)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/frontend", be);
+    xs_put(path, fe);
+    snprintf(path, sizeof(path), "%s/online", be);
+    xs_put(path, "1");
+    snprintf(path, sizeof(path), "%s/state", fe);
+    xs_put(path, "1");
+    snprintf(path, sizeof(path), "%s/state", be);
+    xs_put(path, "1");
+}
+
+static void test_simbackend_lifecycle(void)
+{
+    xs_start();
+    fakedom_create(1, "guest1", "pv");
+    simbackend_start(false);
+
+    backend_controller(BE, FE);
+    CHECK(wait_value(BE "/state", "2", 5000));
+    /* InitWait until the frontend connects */
+    usleep(50000);
+    CHECK(wait_value(BE "/state", "2", 0));
+    xs_put(FE "/state", "4");
+    CHECK(wait_value(BE "/state", "4", 5000));
+
+    /* Closing without online=0 is a reconfiguration: left alone */
+    xs_put(BE "/state", "5");
+    usleep(50000);
+    CHECK(wait_value(BE "/state", "5", 0));
+    xs_put(BE "/online", "0");
+    CHECK(wait_value(BE "/state", "6", 5000));
+    simbackend_stop();
+}
+
+static void test_simbackend_qusb_and_initialised(void)
+{
+    xs_start();
+    fakedom_create(2, "guest2", "hvm");
+    simbackend_start(false);
+    backend_controller("/local/domain/0/backend/qusb/2/3",
+                       "/local/domain/2/device/qusb/3");
+    CHECK(wait_value("/local/domain/0/backend/qusb/2/3/state", "2", 5000));
+    xs_put("/local/domain/2/device/qusb/3/state", "3");
+    CHECK(wait_value("/local/domain/0/backend/qusb/2/3/state", "4", 5000));
+}
+
+static void test_simbackend_silent(void)
+{
+    xs_start();
+    fakedom_create(1, "guest1", "pv");
+    simbackend_start(true);
+    backend_controller(BE, FE);
+    xs_put(FE "/state", "4");
+    usleep(200000);
+    CHECK(wait_value(BE "/state", "1", 0));
+}
+
+static void test_simbackend_stopped(void)
+{
+    xs_start();
+    simbackend_start(false);
+    simbackend_stop();
+    simbackend_stop();              /* idempotent */
+    backend_controller(BE, FE);
+    usleep(100000);
+    CHECK(wait_value(BE "/state", "1", 0));
+}
+
+/*----- contexts and the poll loop -----*/
+
+static void test_ctx_and_poll(void)
+{
+    volatile bool done = true, never = false;
+    libxl_ctx *a, *b;
+    long long t0;
+    struct timeval tv0, tv1;
+    char *name;
+
+    xs_start();
+    fakedom_create(3, "guest3", "pv");
+    a = test_ctx();
+    b = test_ctx();
+    CHECK(a && b && a != b);
+    name = libxl_domid_to_name(a, 3);
+    CHECK_STR_EQ(name, "guest3");
+    free(name);
+
+    CHECK(test_poll_until(a, &done, 1000));
+    gettimeofday(&tv0, NULL);
+    CHECK(!test_poll_until(b, &never, 100));
+    gettimeofday(&tv1, NULL);
+    t0 = (tv1.tv_sec - tv0.tv_sec) * 1000LL +
+         (tv1.tv_usec - tv0.tv_usec) / 1000;
+    CHECK(t0 >= 100);
+}
+
 static const struct test tests[] = {
     { "xs: the real xenstored starts and answers", test_xs_real_daemon },
     { "xs: stop and start again gives a fresh daemon", test_xs_stop_restart },
@@ -242,6 +758,34 @@ static const struct test tests[] = {
       test_xs_start_failure_bails_with_log },
     { "xs: no daemon started means no xenstore at all",
       test_xs_no_daemon_is_hermetic },
+    { "sysfs: the trees hold the documented devices", test_sysfs_trees },
+    { "sysfs: stat, readlink, realpath, opendir, open are redirected",
+      test_sysfs_redirected_calls },
+    { "sysfs: paths outside /sys/bus/usb are untouched",
+      test_sysfs_other_paths_untouched },
+    { "sysfs: bind creates the links, unbind removes them",
+      test_sysfs_bind_unbind },
+    { "sysfs: EBUSY and ENODEV where the kernel gives them",
+      test_sysfs_kernel_errors },
+    { "sysfs: a name with trailing bytes is refused",
+      test_sysfs_garbage_refused },
+    { "sysfs: writes through stdio are modelled",
+      test_sysfs_stdio_write_modelled },
+    { "sysfs: injected failures, counted and cleared", test_sysfs_inject },
+    { "sysfs: injections from another process count",
+      test_sysfs_inject_across_processes },
+    { "sysfs: unplugging a hub removes what is behind it",
+      test_sysfs_unplug },
+    { "sysfs: removing a driver unbinds its devices",
+      test_sysfs_remove_driver },
+    { "simbackend: 1 -> 2, -> 4 on frontend 4, 5 -> 6 once offline",
+      test_simbackend_lifecycle },
+    { "simbackend: qusb too, and a frontend at 3 connects",
+      test_simbackend_qusb_and_initialised },
+    { "simbackend: silent writes nothing", test_simbackend_silent },
+    { "simbackend: stopped writes nothing", test_simbackend_stopped },
+    { "ctx: contexts on the private daemon, the poll loop times out",
+      test_ctx_and_poll },
 };
 
 int main(int argc, char **argv)
