@@ -19,6 +19,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
+#define _GNU_SOURCE     /* built on its own: memfd_create, O_TMPFILE */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
