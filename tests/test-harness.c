@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -747,6 +748,145 @@ static void test_ctx_and_poll(void)
     CHECK(t0 >= 100);
 }
 
+/*----- the runner itself -----*/
+
+/* Tests run by a second copy of this program (see main), whose TAP
+ * output test_runner checks. */
+static void demo_pass(void)
+{
+    CHECK(1);
+}
+
+static void demo_fail(void)
+{
+    CHECK_INT_EQ(1 + 1, 3);
+    CHECK_STR_EQ("a", "b");
+}
+
+static void demo_assert(void)
+{
+    ASSERT(0);
+    tap_diag("not reached");
+}
+
+static void demo_skip(void)
+{
+    SKIP("no frobnicator here");
+}
+
+static void demo_crash(void)
+{
+    abort();
+}
+
+static void demo_hang(void)
+{
+    sleep(30);
+}
+
+/* Starts what the exit hooks must tear down, and says where it is. */
+static void demo_leave_things(void)
+{
+    xs_start();
+    simbackend_start(false);
+    sysfs_setup("stick");
+    tap_diag("sysfs root %s", sysfs_root());
+}
+
+/* This program, for running it again: not /proc/self/exe, which is
+ * valgrind itself under make check-valgrind. */
+static const char *self;
+
+static const struct test demo_tests[] = {
+    { "demo passes", demo_pass },
+    { "demo fails", demo_fail },
+    { "demo asserts", demo_assert },
+    { "demo skips", demo_skip },
+    { "demo crashes", demo_crash },
+    { "demo hangs", demo_hang },
+    { "demo leaves things", demo_leave_things },
+};
+
+/* Runs this program's demo tests with args; returns the exit status and
+ * the output (malloc'd) in out. */
+static int run_demo(const char *filter, char **out)
+{
+    char buf[16384];
+    size_t len = 0;
+    ssize_t n;
+    int fds[2], status = -1;
+    pid_t pid;
+
+    ASSERT(pipe(fds) == 0);
+    fflush(NULL);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        setenv("TEST_TIMEOUT", "1", 1);
+        execl(self, self, "--demo", filter, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    while (len < sizeof(buf) - 1 &&
+           (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+        len += n;
+    buf[len] = '\0';
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    *out = strdup(buf);
+    return status;
+}
+
+#define CHECK_HAS(out, s) do { if (!strstr(out, s)) tap_fail(__FILE__, \
+    __LINE__, "output lacks \"%s\"", s); } while (0)
+
+static void test_runner(void)
+{
+    char *out = NULL, *p, root[256] = "";
+    int status, pid = 0;
+
+    status = run_demo("demo", &out);
+    ASSERT(out);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    CHECK_HAS(out, "1..7\n");
+    CHECK_HAS(out, "\nok 1 - demo passes\n");
+    CHECK_HAS(out, "\nnot ok 2 - demo fails\n");
+    CHECK_HAS(out, "1 + 1 == 3: 2 != 3");
+    CHECK_HAS(out, "\"a\" == \"b\": \"a\" != \"b\"");
+    CHECK_HAS(out, "\nnot ok 3 - demo asserts\n");
+    CHECK(!strstr(out, "not reached"));
+    CHECK_HAS(out, "\nok 4 - demo skips # SKIP no frobnicator here\n");
+    CHECK_HAS(out, "\nnot ok 5 - demo crashes\n");
+    CHECK_HAS(out, "killed by signal 6");
+    CHECK_HAS(out, "\nnot ok 6 - demo hangs\n");
+    CHECK_HAS(out, "timed out after 1 s");
+    CHECK_HAS(out, "\nok 7 - demo leaves things\n");
+
+    /* what the last test left running or on disk is gone */
+    p = strstr(out, "# xenstored pid ");
+    CHECK(p && sscanf(p, "# xenstored pid %d", &pid) == 1);
+    CHECK(pid > 0 && kill(pid, 0) == -1 && errno == ESRCH);
+    p = strstr(out, "# sysfs root ");
+    CHECK(p && sscanf(p, "# sysfs root %255s", root) == 1);
+    CHECK(root[0] && access(root, F_OK) == -1 && errno == ENOENT);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+        tap_diag("demo said:\n%s", out);
+    free(out);
+
+    status = run_demo("passes", &out);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(out && !strcmp(out, "1..1\nok 1 - demo passes\n"));
+    free(out);
+
+    status = run_demo("no test is named so", &out);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(out && !strncmp(out, "1..0 # SKIP", 11));
+    free(out);
+}
+
 static const struct test tests[] = {
     { "xs: the real xenstored starts and answers", test_xs_real_daemon },
     { "xs: stop and start again gives a fresh daemon", test_xs_stop_restart },
@@ -786,9 +926,15 @@ static const struct test tests[] = {
     { "simbackend: stopped writes nothing", test_simbackend_stopped },
     { "ctx: contexts on the private daemon, the poll loop times out",
       test_ctx_and_poll },
+    { "runner: ok, not ok, SKIP, crash, timeout, filter, cleanup",
+      test_runner },
 };
 
 int main(int argc, char **argv)
 {
+    self = argv[0];
+    if (argc > 1 && !strcmp(argv[1], "--demo"))
+        return tap_main(argc - 1, argv + 1, demo_tests,
+                        ARRAY_LEN(demo_tests));
     return tap_main(argc, argv, tests, ARRAY_LEN(tests));
 }

@@ -41,23 +41,32 @@ static char scratch[128];
 static void (*at_exit_fns[MAX_AT_EXIT])(void);
 static size_t n_at_exit;
 
-static void vdiag(FILE *f, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
-/* Every line of the message becomes a "# " line. */
-static void vdiag(FILE *f, const char *fmt, va_list ap)
+/* Prints msg with every line made a "# " line, the first after prefix. */
+static void print_diag(FILE *f, const char *prefix, char *msg)
 {
-    char *msg = NULL, *line, *save = NULL;
+    char *line, *save = NULL;
 
-    if (vasprintf(&msg, fmt, ap) < 0) {
-        fputs("# (diagnostic lost: out of memory)\n", f);
-        return;
-    }
     fflush(stdout);
     for (line = strtok_r(msg, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save))
-        fprintf(f, "# %s\n", line);
+         line = strtok_r(NULL, "\n", &save)) {
+        fprintf(f, "# %s%s\n", prefix, line);
+        prefix = "";
+    }
     fflush(f);
+}
+
+static void vdiag(FILE *f, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void vdiag(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+
+    if (vasprintf(&msg, fmt, ap) < 0) {
+        fprintf(f, "# %s(diagnostic lost: out of memory)\n", prefix);
+        return;
+    }
+    print_diag(f, prefix, msg);
     free(msg);
 }
 
@@ -66,7 +75,7 @@ void tap_diag(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vdiag(stdout, fmt, ap);
+    vdiag(stdout, "", fmt, ap);
     va_end(ap);
 }
 
@@ -77,14 +86,11 @@ static void vfail(const char *file, int line, const char *fmt, va_list ap)
 
 static void vfail(const char *file, int line, const char *fmt, va_list ap)
 {
-    char *msg = NULL;
+    char prefix[256];
 
     test_failed = true;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    fprintf(stderr, "# %s:%d: %s\n", file, line, msg ? msg : fmt);
-    fflush(stderr);
-    free(msg);
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", file, line);
+    vdiag(stderr, prefix, fmt, ap);
 }
 
 void tap_fail(const char *file, int line, const char *fmt, ...)
@@ -106,13 +112,23 @@ void tap_bail(const char *file, int line, const char *fmt, ...)
     exit(1);
 }
 
+static void run_at_exit(void);
+
+/* Ends the test child.  The exit hooks run first, not from atexit, so a
+ * failure they find (a backend that crashed) still fails the test. */
+static void __attribute__((noreturn)) finish(void)
+{
+    run_at_exit();
+    exit(test_failed ? 1 : 0);
+}
+
 void tap_skip(const char *why)
 {
     if (report) {
         report->skipped = true;
         snprintf(report->why, sizeof(report->why), "%s", why);
     }
-    exit(test_failed ? 1 : 0);
+    finish();
 }
 
 void harness_at_exit(void (*fn)(void))
@@ -129,6 +145,8 @@ void harness_at_exit(void (*fn)(void))
     at_exit_fns[n_at_exit++] = fn;
 }
 
+/* Also registered with atexit, for tests that exit() themselves and for
+ * tap_bail. */
 static void run_at_exit(void)
 {
     /* Processes the test forks (simbackend) inherit this atexit entry. */
@@ -178,7 +196,7 @@ static void __attribute__((noreturn)) run_child(const struct test *t)
     setenv("SYSFSMOCK_ROOT", path, 1);
     alarm(timeout_s());
     t->fn();
-    exit(test_failed ? 1 : 0);
+    finish();
 }
 
 static bool name_selected(const char *name, int argc, char **argv)
