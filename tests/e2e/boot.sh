@@ -1,0 +1,48 @@
+#!/bin/bash
+# Boot Xen + the Debian dom0 under QEMU (TCG), with the emulated USB devices the
+# test uses. Runs QEMU in the foreground; its pid goes to $E2E_RUN/qemu.pid.
+#   MODE=test          dom0 runs $E2E_RUN/share/dom0-test.sh, then powers off
+#   MODE=shell         (default) dom0 gives a shell on the console
+# The serial line (Xen's com1, dom0's hvc0) is logged to $E2E_RUN/serial.log and
+# served on the unix socket $E2E_RUN/console.sock (console.py talks to it).
+# The dom0 disk is the cached image opened with snapshot=on: a run never changes it.
+#
+# Why TCG: Xen does not run under this machine's KVM (a software KVM without
+# VMX/SVM nesting; Xen dies early there). qemu64,+svm is what Xen's own CI uses.
+#
+# USB devices (dom0 sees them as real hardware):
+#   EHCI: stick A  46f4:0001 serial XLPVUSB-A1, first line of disk "XLPVUSB-MAGIC-STICK-A"
+#         stick B  46f4:0001 serial XLPVUSB-B2, first line of disk "XLPVUSB-MAGIC-STICK-B"
+#   xHCI: a USB keyboard (0627:0001)
+# Bus numbers depend on the controllers' probe order: find devices by serial/product.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+e2e_img_dir
+O=$IMG/out
+for f in xen vmlinuz initrd.img dom0.img stick-a.img stick-b.img; do
+    [ -f "$O/$f" ] || die "$O/$f missing: run tests/e2e/build-image.sh first"
+done
+MODE=${MODE:-shell}
+MEM=${MEM:-4096}; DOM0_MEM=${DOM0_MEM:-1536M}
+mkdir -p "$E2E_RUN/share"
+XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot noreboot ${XEN_EXTRA:-}"
+DOM0_ARGS="console=hvc0 earlyprintk=xen root=/dev/vda rw init=/sbin/dom0-init"
+[ "$MODE" = test ] && DOM0_ARGS="$DOM0_ARGS e2e=test e2e=halt"
+rm -f "$E2E_RUN/console.sock" "$E2E_RUN/qemu.pid"
+: > "$E2E_RUN/serial.log"
+exec qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64,+svm -smp 2 -m $MEM -machine pc \
+  -display none -vga none -monitor none -no-reboot -nodefaults \
+  -chardev socket,id=ser0,path=$E2E_RUN/console.sock,server=on,wait=off,logfile=$E2E_RUN/serial.log \
+  -serial chardev:ser0 \
+  -kernel "$O/xen" -append "$XEN_ARGS" \
+  -initrd "$O/vmlinuz $DOM0_ARGS,$O/initrd.img" \
+  -drive if=virtio,file="$O/dom0.img",format=raw,snapshot=on \
+  -virtfs local,path="$E2E_RUN/share",mount_tag=share,security_model=none,id=share \
+  -device qemu-xhci,id=xhci \
+  -device usb-kbd,bus=xhci.0 \
+  -device usb-ehci,id=ehci \
+  -drive if=none,id=sticka,file="$O/stick-a.img",format=raw,readonly=on \
+  -device usb-storage,bus=ehci.0,drive=sticka,serial=XLPVUSB-A1 \
+  -drive if=none,id=stickb,file="$O/stick-b.img",format=raw,readonly=on \
+  -device usb-storage,bus=ehci.0,drive=stickb,serial=XLPVUSB-B2 \
+  -pidfile "$E2E_RUN/qemu.pid"
