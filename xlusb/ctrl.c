@@ -18,18 +18,18 @@ static const char *const ctrl_keys[] = {
     [K_BACKEND] = "backend",
 };
 
-static int parse_usbctrl(const char *cmd, int argc, char **argv,
-                         const char **vals, libxl_device_usbctrl *usbctrl)
+static int parse_usbctrl(int argc, char **argv, const char **vals,
+                         libxl_device_usbctrl *usbctrl)
 {
-    if (parse_keywords(cmd, argc, argv, ctrl_keys, NUM_CTRL_KEYS, vals))
+    if (parse_keywords(argc, argv, ctrl_keys, NUM_CTRL_KEYS, vals))
         return 1;
     if (vals[K_TYPE] &&
         libxl_usbctrl_type_from_string(vals[K_TYPE], &usbctrl->type))
-        return usage_error(cmd, "bad type '%s': expected pv, qusb,"
-                           " devicemodel or auto", vals[K_TYPE]);
-    return int_arg(cmd, "version", vals[K_VERSION], 1, USB_VERSION_MAX,
+        return usage_error("bad type '%s': expected pv, qusb, devicemodel"
+                           " or auto", vals[K_TYPE]);
+    return int_arg("version", vals[K_VERSION], 1, USB_VERSION_MAX,
                    &usbctrl->version) ||
-           int_arg(cmd, "ports", vals[K_PORTS], 1, USB_PORTS_MAX,
+           int_arg("ports", vals[K_PORTS], 1, USB_PORTS_MAX,
                    &usbctrl->ports);
 }
 
@@ -39,16 +39,11 @@ int main_usbctrl_attach(int argc, char **argv)
     const char *vals[NUM_CTRL_KEYS];
     uint32_t domid;
     char *name = NULL, *backend = NULL;
-    int i, rc, status;
+    int rc, status = 1;
 
-    i = cmd_options(argc, argv, 1, NULL, &status);
-    if (i < 0)
-        return status;
-    status = 1;
     libxl_device_usbctrl_init(&usbctrl);
-    if (parse_usbctrl(argv[0], argc - i - 1, argv + i + 1, vals,
-                      &usbctrl) ||
-        open_domain(argv[i], &domid, &name) ||
+    if (parse_usbctrl(argc - 1, argv + 1, vals, &usbctrl) ||
+        open_domain(argv[0], &domid, &name) ||
         (vals[K_BACKEND] &&
          find_domain(vals[K_BACKEND], &usbctrl.backend_domid)))
         goto out;
@@ -84,18 +79,12 @@ int main_usbctrl_detach(int argc, char **argv)
     libxl_device_usbctrl usbctrl;
     uint32_t domid;
     char *name = NULL;
-    int i, rc, status;
+    int rc, status = 1;
 
-    i = cmd_options(argc, argv, 2, NULL, &status);
-    if (i < 0)
-        return status;
-    if (argc - i > 2)
-        return usage_error(argv[0], "too many arguments");
-    status = 1;
+    (void)argc;     /* two, checked by main */
     libxl_device_usbctrl_init(&usbctrl);
-    if (int_arg(argv[0], "DevId", argv[i + 1], 0, INT_MAX,
-                &usbctrl.devid) ||
-        open_domain(argv[i], &domid, &name))
+    if (int_arg("DevId", argv[1], 0, INT_MAX, &usbctrl.devid) ||
+        open_domain(argv[0], &domid, &name))
         goto out;
 
     rc = libxl_device_usbctrl_remove(ctx, domid, &usbctrl, NULL);

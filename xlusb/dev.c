@@ -36,8 +36,7 @@ struct devsel {
 };
 
 /* Parses the device words of usbdev-attach; 0, or 1 (usage error). */
-static int parse_devsel(const char *cmd, const char **vals,
-                        struct devsel *sel)
+static int parse_devsel(const char **vals, struct devsel *sel)
 {
     bool by_addr = vals[K_HOSTBUS] || vals[K_HOSTADDR];
 
@@ -46,50 +45,49 @@ static int parse_devsel(const char *cmd, const char **vals,
     sel->serial = vals[K_SERIAL];
     sel->by_id = vals[K_VENDOR] || vals[K_PRODUCT] || vals[K_SERIAL];
     if (by_addr + !!sel->busid + sel->by_id != 1)
-        return usage_error(cmd, "give the device one way: hostbus= and"
+        return usage_error("give the device one way: hostbus= and"
                            " hostaddr=, or busid=, or vendor= and"
                            " product=");
     if (by_addr && !(vals[K_HOSTBUS] && vals[K_HOSTADDR]))
-        return usage_error(cmd, "hostbus= and hostaddr= go together");
+        return usage_error("hostbus= and hostaddr= go together");
     if (sel->by_id && !(vals[K_VENDOR] && vals[K_PRODUCT]))
-        return usage_error(cmd, "vendor= and product= go together");
+        return usage_error("vendor= and product= go together");
     if (sel->by_id && (parse_usb_id(vals[K_VENDOR], &sel->vendor) ||
                        parse_usb_id(vals[K_PRODUCT], &sel->product)))
-        return usage_error(cmd, "bad vendor=%s product=%s: expected hex"
+        return usage_error("bad vendor=%s product=%s: expected hex"
                            " ids as lsusb prints them (e.g. 0781)",
                            vals[K_VENDOR], vals[K_PRODUCT]);
-    return int_arg(cmd, "hostbus", vals[K_HOSTBUS], 1, USB_BUS_MAX,
+    return int_arg("hostbus", vals[K_HOSTBUS], 1, USB_BUS_MAX,
                    &sel->hostbus) ||
-           int_arg(cmd, "hostaddr", vals[K_HOSTADDR], 1, USB_ADDR_MAX,
+           int_arg("hostaddr", vals[K_HOSTADDR], 1, USB_ADDR_MAX,
                    &sel->hostaddr);
 }
 
 /* Parses controller and port (either may be NULL) into usbdev. */
-static int parse_ctrlport(const char *cmd, const char *ctrl,
-                          const char *port, libxl_device_usbdev *usbdev)
+static int parse_ctrlport(const char *ctrl, const char *port,
+                          libxl_device_usbdev *usbdev)
 {
-    return int_arg(cmd, "controller", ctrl, 0, INT_MAX, &usbdev->ctrl) ||
-           int_arg(cmd, "port", port, 1, USB_PORTS_MAX, &usbdev->port);
+    return int_arg("controller", ctrl, 0, INT_MAX, &usbdev->ctrl) ||
+           int_arg("port", port, 1, USB_PORTS_MAX, &usbdev->port);
 }
 
 /* Parses the words of usbdev-attach into sel and usbdev->ctrl/port. */
-static int parse_usbdev_attach(const char *cmd, int argc, char **argv,
-                               struct devsel *sel,
+static int parse_usbdev_attach(int argc, char **argv, struct devsel *sel,
                                libxl_device_usbdev *usbdev)
 {
     const char *vals[NUM_DEV_KEYS];
 
-    if (parse_keywords(cmd, argc, argv, dev_keys, NUM_DEV_KEYS, vals) ||
-        parse_devsel(cmd, vals, sel))
+    if (parse_keywords(argc, argv, dev_keys, NUM_DEV_KEYS, vals) ||
+        parse_devsel(vals, sel))
         return 1;
     if (vals[K_TYPE] &&
         (libxl_usbdev_type_from_string(vals[K_TYPE], &usbdev->type) ||
          usbdev->type != LIBXL_USBDEV_TYPE_HOSTDEV))
-        return usage_error(cmd, "bad type '%s': only hostdev exists",
+        return usage_error("bad type '%s': only hostdev exists",
                            vals[K_TYPE]);
     if (vals[K_PORT] && !vals[K_CONTROLLER])
-        return usage_error(cmd, "port= needs controller=");
-    return parse_ctrlport(cmd, vals[K_CONTROLLER], vals[K_PORT], usbdev);
+        return usage_error("port= needs controller=");
+    return parse_ctrlport(vals[K_CONTROLLER], vals[K_PORT], usbdev);
 }
 
 static bool devsel_matches_id(const struct devsel *sel,
@@ -210,17 +208,12 @@ int main_usbdev_attach(int argc, char **argv)
     struct devsel sel;
     uint32_t domid;
     char *name = NULL, *busid = NULL;
-    int i, rc, status, ctrl;
+    int rc, status = 1, ctrl;
 
-    i = cmd_options(argc, argv, 2, NULL, &status);
-    if (i < 0)
-        return status;
-    status = 1;
     libxl_device_usbdev_init(&usbdev);
     usbdev.type = LIBXL_USBDEV_TYPE_HOSTDEV;
-    if (parse_usbdev_attach(argv[0], argc - i - 1, argv + i + 1, &sel,
-                            &usbdev) ||
-        open_domain(argv[i], &domid, &name))
+    if (parse_usbdev_attach(argc - 1, argv + 1, &sel, &usbdev) ||
+        open_domain(argv[0], &domid, &name))
         goto out;
     hostdevs_get(&h);
     dev = select_device(&sel, &h);
@@ -254,24 +247,21 @@ int main_usbdev_attach(int argc, char **argv)
 }
 
 /* The controller and port of usbdev-detach, in either form. */
-static int parse_usbdev_detach(const char *cmd, int argc, char **argv,
+static int parse_usbdev_detach(int argc, char **argv,
                                libxl_device_usbdev *usbdev)
 {
     static const char *const keys[] = { "controller", "port" };
     const char *vals[ARRAY_SIZE(keys)];
 
-    if (argc > 2)
-        return usage_error(cmd, "too many arguments");
     if (argc == 2 && !strchr(argv[0], '=') && !strchr(argv[1], '=')) {
         vals[0] = argv[0];
         vals[1] = argv[1];
-    } else if (parse_keywords(cmd, argc, argv, keys, ARRAY_SIZE(keys),
-                              vals)) {
+    } else if (parse_keywords(argc, argv, keys, ARRAY_SIZE(keys), vals)) {
         return 1;
     } else if (!vals[0] || !vals[1]) {
-        return usage_error(cmd, "controller= and port= go together");
+        return usage_error("controller= and port= go together");
     }
-    return parse_ctrlport(cmd, vals[0], vals[1], usbdev);
+    return parse_ctrlport(vals[0], vals[1], usbdev);
 }
 
 /* Whether domain domid has a device at ctrl:port. */
@@ -294,15 +284,11 @@ int main_usbdev_detach(int argc, char **argv)
     libxl_device_usbdev usbdev;
     uint32_t domid;
     char *name = NULL, *busid = NULL;
-    int i, rc, status;
+    int rc, status = 1;
 
-    i = cmd_options(argc, argv, 3, NULL, &status);
-    if (i < 0)
-        return status;
-    status = 1;
     libxl_device_usbdev_init(&usbdev);
-    if (parse_usbdev_detach(argv[0], argc - i - 1, argv + i + 1, &usbdev) ||
-        open_domain(argv[i], &domid, &name))
+    if (parse_usbdev_detach(argc - 1, argv + 1, &usbdev) ||
+        open_domain(argv[0], &domid, &name))
         goto out;
 
     rc = libxl_ctrlport_to_usb_busid(ctx, domid, usbdev.ctrl, usbdev.port,
@@ -335,27 +321,23 @@ int main_usb_rebind(int argc, char **argv)
 {
     struct hostdevs h;
     const libxl_usb_hostdev *dev;
-    int i, rc, status;
+    int rc;
 
-    i = cmd_options(argc, argv, 1, NULL, &status);
-    if (i < 0)
-        return status;
-    if (argc - i > 1)
-        return usage_error(argv[0], "too many arguments");
+    (void)argc;     /* exactly one, checked by main */
     if (ctx_open())
         return 1;
 
-    rc = libxl_device_usbdev_rebind(ctx, argv[i], NULL);
+    rc = libxl_device_usbdev_rebind(ctx, argv[0], NULL);
     if (!rc)
         return 0;
     hostdevs_get(&h);
-    dev = hostdevs_find_busid(&h, argv[i]);
+    dev = hostdevs_find_busid(&h, argv[0]);
     if (rc == ERROR_DEVICE_EXISTS && dev && hostdev_is_assigned(dev))
         hostdev_owner_error(dev);
     else
         fail("could not give %s back to its host drivers; see the"
              " messages above, fix the cause (reloading the driver's"
-             " module may help) and run this command again", argv[i]);
+             " module may help) and run this command again", argv[0]);
     hostdevs_free(&h);
     return 1;
 }

@@ -274,16 +274,11 @@ int main_usb_list(int argc, char **argv)
     uint32_t *domids = NULL;
     yajl_gen g = NULL;
     yajl_gen_status s = yajl_gen_status_ok;
-    bool json = false;
-    int i, n = 0, status;
+    int i, n = 0, status = 1;
 
-    i = cmd_options(argc, argv, 0, &json, &status);
-    if (i < 0)
-        return status;
-    status = 1;
-    if (ctx_open() || list_domains(argv + i, argc - i, &domids, &n))
+    if (ctx_open() || list_domains(argv, argc, &domids, &n))
         goto out;
-    if (json && !(g = json_open()))
+    if (json_output && !(g = json_open()))
         goto out;
     hostdevs_get(&h);
     for (i = 0; !s && i < n; i++) {
@@ -324,6 +319,8 @@ static void print_assignable(const struct hostdevs *h)
     }
     for (i = 0; i < h->num; i++) {
         dev = &h->dev[i];
+        if (dev->hub)
+            continue;
         if (hostdev_is_assigned(dev)) {
             owner = domain_label(dev->domid);
             if (asprintf(&where[i], "%s (%d:%d)", owner, dev->ctrl,
@@ -368,18 +365,14 @@ static int print_assignable_json(const struct hostdevs *h)
 int main_usb_assignable_list(int argc, char **argv)
 {
     struct hostdevs h;
-    bool json = false;
-    int i, status;
+    int status;
 
-    i = cmd_options(argc, argv, 0, &json, &status);
-    if (i < 0)
-        return status;
-    if (argc > i)
-        return usage_error(argv[0], "too many arguments");
+    (void)argc;     /* none, checked by main */
+    (void)argv;
     if (ctx_open())
         return 1;
     hostdevs_get(&h);
-    if (json) {
+    if (json_output) {
         status = print_assignable_json(&h);
     } else {
         print_assignable(&h);

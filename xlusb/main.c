@@ -13,10 +13,12 @@
 #include "xlusb.h"
 
 libxl_ctx *ctx;
+bool json_output;
 static xentoollog_logger_stdiostream *logger;
+static const struct cmd_spec *running;     /* the command being run */
 
 static const struct cmd_spec cmd_table[] = {
-    { "usbctrl-attach", main_usbctrl_attach, false,
+    { "usbctrl-attach", main_usbctrl_attach, false, 1, -1,
       "<Domain> [type=pv|qusb|devicemodel|auto]\n"
       "           [version=1|2] [ports=<N>] [backend=<Domain>]",
       "Create a USB controller in a domain.",
@@ -28,11 +30,11 @@ static const struct cmd_spec cmd_table[] = {
       "ports=    number of ports, 1 to 31 (default 8)\n"
       "backend=  the domain running the backend (default 0)\n"
       "Prints the id (DevId) given to the new controller.\n" },
-    { "usbctrl-detach", main_usbctrl_detach, false,
+    { "usbctrl-detach", main_usbctrl_detach, false, 2, 2,
       "<Domain> <DevId>",
       "Remove a USB controller, and first the devices on it.",
       "DevId is the controller's id, as `xlusb usb-list` shows it.\n" },
-    { "usbdev-attach", main_usbdev_attach, false,
+    { "usbdev-attach", main_usbdev_attach, false, 2, -1,
       "<Domain> <device>\n"
       "           [controller=<DevId> [port=<N>]]",
       "Give a host USB device to a domain.",
@@ -48,7 +50,7 @@ static const struct cmd_spec cmd_table[] = {
       "Without controller=, a controller with a free port is chosen (one\n"
       "is created if none has); without port=, the first free port.\n"
       "Prints where the device was attached.\n" },
-    { "usbdev-detach", main_usbdev_detach, false,
+    { "usbdev-detach", main_usbdev_detach, false, 3, 3,
       "<Domain> <DevId> <Port>\n"
       "       xlusb usbdev-detach <Domain> controller=<DevId> port=<N>",
       "Take a USB device back from a domain.",
@@ -56,7 +58,7 @@ static const struct cmd_spec cmd_table[] = {
       "given back to its original host drivers.  If that last step fails,\n"
       "fix the cause and run `xlusb usb-rebind <busid>`; a detach that was\n"
       "interrupted is finished by running it again.\n" },
-    { "usb-list", main_usb_list, true,
+    { "usb-list", main_usb_list, true, 0, -1,
       "[-j] [<Domain>...]",
       "List the USB controllers and devices of domains.",
       "Without a domain, every domain that has USB controllers.  For each\n"
@@ -65,14 +67,14 @@ static const struct cmd_spec cmd_table[] = {
       "vendor:product and name, or \"(unplugged)\" for a device unplugged\n"
       "from the host while assigned.\n"
       "-j, --json  print JSON instead (see xlusb(1))\n" },
-    { "usb-assignable-list", main_usb_assignable_list, true,
+    { "usb-assignable-list", main_usb_assignable_list, true, 0, 0,
       "[-j]",
       "List the host USB devices that can be given to a domain.",
       "Every host USB device but hubs: busid, Bus and Device (decimal),\n"
       "vendor:product, class, host driver(s), the domain that has it\n"
       "(with controller:port) and the product name.\n"
       "-j, --json  print JSON instead (see xlusb(1))\n" },
-    { "usb-rebind", main_usb_rebind, false,
+    { "usb-rebind", main_usb_rebind, false, 1, 1,
       "<busid>",
       "Give a detached device back to its original host drivers.",
       "For when `usbdev-detach` took a device from its domain but could\n"
@@ -144,28 +146,34 @@ static int main_help(int argc, char **argv)
     return 0;
 }
 
+static void vmessage(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
+static void vmessage(const char *fmt, va_list ap)
+{
+    fputs("xlusb: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int fail(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("xlusb: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return 1;
 }
 
-int usage_error(const char *cmd, const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("xlusb: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    print_usage(stderr, cmd_find(cmd));
+    print_usage(stderr, running);
     return 1;
 }
 
@@ -180,37 +188,47 @@ static const char *refused_option(char **argv)
     return buf;
 }
 
-int cmd_options(int argc, char **argv, int min_args, bool *json_r,
-                int *status_r)
+/*
+ * Parses the options of the running command, whose name is argv[0]
+ * (-h/--help, and -j/--json if it takes it), and checks the number of its
+ * arguments.  Returns the index of the first argument, or -1 if the
+ * command must end with exit status *status_r (help printed: 0; a usage
+ * error: 1).
+ */
+static int cmd_options(int argc, char **argv, int *status_r)
 {
     static const struct option long_opts[] = {
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    const struct cmd_spec *c = cmd_find(argv[0]);
-    int opt;
+    int opt, nargs;
 
     optind = 0;     /* glibc: start afresh */
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, json_r ? "hj" : "h",
-                              long_opts + !json_r, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, running->json ? "hj" : "h",
+                              long_opts + !running->json, NULL)) != -1) {
         switch (opt) {
         case 'h':
-            print_cmd_help(c);
+            print_cmd_help(running);
             *status_r = 0;
             return -1;
         case 'j':
-            *json_r = true;
+            json_output = true;
             break;
         default:
-            *status_r = usage_error(c->name, "unknown option '%s'",
+            *status_r = usage_error("unknown option '%s'",
                                     refused_option(argv));
             return -1;
         }
     }
-    if (argc - optind < min_args) {
-        *status_r = usage_error(c->name, "missing arguments");
+    nargs = argc - optind;
+    if (nargs < running->min_args) {
+        *status_r = usage_error("missing arguments");
+        return -1;
+    }
+    if (running->max_args >= 0 && nargs > running->max_args) {
+        *status_r = usage_error("too many arguments");
         return -1;
     }
     return optind;
@@ -236,8 +254,7 @@ int main(int argc, char **argv)
     };
     /* As xl: progress and above; each -v shows one level more. */
     xentoollog_level level = XTL_PROGRESS;
-    const struct cmd_spec *c;
-    int opt, status;
+    int opt, i, status = 1;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+hv", long_opts, NULL)) != -1) {
@@ -260,16 +277,19 @@ int main(int argc, char **argv)
     argc -= optind;
     if (!strcmp(argv[0], "help"))
         return main_help(argc, argv);
-    c = cmd_find(argv[0]);
-    if (!c) {
+    running = cmd_find(argv[0]);
+    if (!running) {
         fail("unknown command '%s'", argv[0]);
         return help_hint();
     }
+    i = cmd_options(argc, argv, &status);
+    if (i < 0)
+        return status;
 
     logger = xtl_createlogger_stdiostream(stderr, level, 0);
     if (!logger)
         return fail("cannot set up logging");
-    status = c->fn(argc, argv);
+    status = running->fn(argc - i, argv + i);
     libxl_ctx_free(ctx);
     xtl_logger_destroy((xentoollog_logger *)logger);
     return status;

@@ -34,16 +34,15 @@ int parse_number(const char *s, unsigned long min, unsigned long max,
     return 0;
 }
 
-int int_arg(const char *cmd, const char *what, const char *s, int min,
-            int max, int *val_r)
+int int_arg(const char *what, const char *s, int min, int max, int *val_r)
 {
     unsigned long val;
 
     if (!s)
         return 0;
     if (parse_number(s, min, max, &val))
-        return usage_error(cmd, "bad %s '%s': expected a number from %d"
-                           " to %d", what, s, min, max);
+        return usage_error("bad %s '%s': expected a number from %d to %d",
+                           what, s, min, max);
     *val_r = (int)val;
     return 0;
 }
@@ -63,8 +62,8 @@ int parse_usb_id(const char *s, uint16_t *val_r)
     return 0;
 }
 
-int parse_keywords(const char *cmd, int argc, char **argv,
-                   const char *const *keys, int nkeys, const char **vals)
+int parse_keywords(int argc, char **argv, const char *const *keys,
+                   int nkeys, const char **vals)
 {
     const char *eq;
     size_t keylen;
@@ -75,19 +74,18 @@ int parse_keywords(const char *cmd, int argc, char **argv,
     for (i = 0; i < argc; i++) {
         eq = strchr(argv[i], '=');
         if (!eq)
-            return usage_error(cmd, "expected key=value, not '%s'",
-                               argv[i]);
+            return usage_error("expected key=value, not '%s'", argv[i]);
         keylen = eq - argv[i];
         for (k = 0; k < nkeys; k++)
             if (strlen(keys[k]) == keylen &&
                 !strncmp(keys[k], argv[i], keylen))
                 break;
         if (k == nkeys)
-            return usage_error(cmd, "unknown key in '%s'", argv[i]);
+            return usage_error("unknown key in '%s'", argv[i]);
         if (vals[k])
-            return usage_error(cmd, "%s= given twice", keys[k]);
+            return usage_error("%s= given twice", keys[k]);
         if (!eq[1])
-            return usage_error(cmd, "no value in '%s'", argv[i]);
+            return usage_error("no value in '%s'", argv[i]);
         vals[k] = eq + 1;
     }
     return 0;

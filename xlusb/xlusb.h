@@ -17,32 +17,29 @@
 
 /* The library context, opened by ctx_open (NULL before). */
 extern libxl_ctx *ctx;
+/* -j/--json was given (to a command that takes it). */
+extern bool json_output;
 
 /*----- commands (main.c) -----*/
 
+/*
+ * A command.  main parses its options and checks the number of its
+ * arguments, then calls fn with the arguments only (after the options);
+ * fn returns the exit status.
+ */
 struct cmd_spec {
     const char *name;
-    int (*fn)(int argc, char **argv);   /* argv[0] is the command name */
+    int (*fn)(int argc, char **argv);
     bool json;                          /* takes -j/--json */
+    int min_args, max_args;             /* max_args -1: no limit */
     const char *args;                   /* the arguments, for usage */
     const char *summary;                /* one line, for `xlusb help` */
     const char *help;                   /* the rest of `help <command>` */
 };
 
-/*
- * Parses the options of command argv[0] (-h/--help, and -j/--json if the
- * command takes it, setting *json_r).  Returns the index of the first
- * argument, or -1 if the command must end with exit status *status_r
- * (help printed: 0; bad option or fewer than min_args arguments: usage
- * printed, 1).
- */
-int cmd_options(int argc, char **argv, int min_args, bool *json_r,
-                int *status_r);
-
-/* Prints "xlusb: <message>" and the command's usage on stderr; returns 1
- * (the exit status). */
-int usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Prints "xlusb: <message>" and the running command's usage on stderr;
+ * returns 1 (the exit status). */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints "xlusb: <message>" on stderr; returns 1 (the exit status). */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,11 +65,10 @@ int main_usb_assignable_list(int argc, char **argv);
 int parse_number(const char *s, unsigned long min, unsigned long max,
                  unsigned long *val_r);
 /*
- * If s is not NULL, parses it (argument `what` of command cmd) as a number
- * in [min, max] into *val_r; a usage error (1 returned) if it is not one.
+ * If s is not NULL, parses it (argument `what`) as a number in [min, max]
+ * into *val_r; a usage error (1 returned) if it is not one.
  */
-int int_arg(const char *cmd, const char *what, const char *s, int min,
-            int max, int *val_r);
+int int_arg(const char *what, const char *s, int min, int max, int *val_r);
 /* A USB vendor or product id as lsusb prints it: 1 to 4 hex digits,
  * optionally after "0x".  0 or -1. */
 int parse_usb_id(const char *s, uint16_t *val_r);
@@ -80,10 +76,10 @@ int parse_usb_id(const char *s, uint16_t *val_r);
 /*
  * Sorts key=value arguments argv[0..argc) by key: vals[i] is the value of
  * keys[i] (NULL if not given).  Unknown keys, repeated keys, empty values
- * and arguments without '=' are usage errors of command cmd (1 returned).
+ * and arguments without '=' are usage errors (1 returned).
  */
-int parse_keywords(const char *cmd, int argc, char **argv,
-                   const char *const *keys, int nkeys, const char **vals);
+int parse_keywords(int argc, char **argv, const char *const *keys,
+                   int nkeys, const char **vals);
 
 /*
  * A domain given by name or number.  0, or 1 after saying that there is
