@@ -724,6 +724,22 @@ static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
     return ERROR_INVAL;
 }
 
+/* Removes path, and its parent too if that is left empty. */
+static int xs_rm_with_parent(libxl__gc *gc, xs_transaction_t t,
+                             const char *path)
+{
+    char *parent = libxl__strdup(gc, path);
+    unsigned int n;
+    int rc;
+
+    rc = libxl__xs_rm_checked(gc, t, path);
+    if (rc) return rc;
+    *strrchr(parent, '/') = 0;
+    if (libxl__xs_directory(gc, t, parent, &n) && !n)
+        rc = libxl__xs_rm_checked(gc, t, parent);
+    return rc;
+}
+
 /* Removes every trace of a controller from xenstore. */
 static int usbctrl_del_xenstore(libxl__gc *gc, uint32_t domid,
                                 const libxl_device_usbctrl *usbctrl)
@@ -734,13 +750,13 @@ static int usbctrl_del_xenstore(libxl__gc *gc, uint32_t domid,
     for (;;) {
         rc = libxl__xs_transaction_start(gc, &t);
         if (rc) goto out;
-        rc = libxl__xs_rm_checked(gc, t, vusb_be_path(gc, usbctrl, domid));
+        rc = xs_rm_with_parent(gc, t, vusb_be_path(gc, usbctrl, domid));
         if (rc) goto out;
-        rc = libxl__xs_rm_checked(gc, t,
-                                  vusb_fe_path(gc, domid, usbctrl->devid));
+        rc = xs_rm_with_parent(gc, t,
+                               vusb_fe_path(gc, domid, usbctrl->devid));
         if (rc) goto out;
-        rc = libxl__xs_rm_checked(gc, t,
-                                  vusb_libxl_path(gc, domid, usbctrl->devid));
+        rc = xs_rm_with_parent(gc, t,
+                               vusb_libxl_path(gc, domid, usbctrl->devid));
         if (rc) goto out;
         rc = libxl__xs_transaction_commit(gc, &t);
         if (!rc) break;
@@ -1282,9 +1298,7 @@ static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl, int port,
                             const char *busid)
 {
-    const char *info_path = usb_hostdev_info_path(gc, busid);
     xs_transaction_t t = XBT_NULL;
-    unsigned int n;
     int rc;
 
     for (;;) {
@@ -1293,12 +1307,8 @@ static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
         rc = libxl__xs_write_checked(gc, t,
                  usbctrl_port_path(gc, domid, usbctrl, port), "");
         if (rc) goto out;
-        rc = libxl__xs_rm_checked(gc, t, usb_owner_path(gc, busid));
+        rc = xs_rm_with_parent(gc, t, usb_owner_path(gc, busid));
         if (rc) goto out;
-        if (libxl__xs_directory(gc, t, info_path, &n) && !n) {
-            rc = libxl__xs_rm_checked(gc, t, info_path);
-            if (rc) goto out;
-        }
         rc = libxl__xs_transaction_commit(gc, &t);
         if (!rc) break;
         if (rc < 0) goto out;
@@ -1670,7 +1680,7 @@ static int usbdev_read(libxl__gc *gc, uint32_t domid,
     rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
     if (rc) return rc;
     if (!busid) return ERROR_NOTFOUND;
-    libxl_device_usbdev_init_type(usbdev, LIBXL_USBDEV_TYPE_HOSTDEV);
+    usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
     usbdev->ctrl = usbctrl->devid;
     usbdev->port = port;
     if (busid_r) *busid_r = busid;
@@ -1695,10 +1705,15 @@ libxl_device_usbdev *libxl_device_usbdev_list(libxl_ctx *ctx,
         for (port = 1; !rc && port <= usbctrl.ports; port++) {
             usbdevs = libxl__realloc(NOGC, usbdevs,
                                      (*num + 1) * sizeof(*usbdevs));
+            libxl_device_usbdev_init(&usbdevs[*num]);
             rc = usbdev_read(gc, domid, &usbctrl, port, &usbdevs[*num],
                              NULL);
-            if (!rc) (*num)++;
-            else if (rc == ERROR_NOTFOUND) rc = 0;
+            if (!rc) {
+                (*num)++;
+                continue;
+            }
+            libxl_device_usbdev_dispose(&usbdevs[*num]);
+            if (rc == ERROR_NOTFOUND) rc = 0;
         }
     }
     if (rc) {

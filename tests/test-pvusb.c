@@ -69,6 +69,7 @@ static int add_dev(libxl_ctx *ctx, uint32_t domid, int bus, int addr,
     libxl_device_usbdev d;
     int rc;
 
+    libxl_device_usbdev_init(&d);
     libxl_device_usbdev_init_type(&d, LIBXL_USBDEV_TYPE_HOSTDEV);
     d.u.hostdev.hostbus = bus;
     d.u.hostdev.hostaddr = addr;
@@ -529,6 +530,7 @@ static void test_dev_async(void)
                               .u.for_callback = &d };
     libxl_device_usbdev dev;
 
+    libxl_device_usbdev_init(&dev);
     libxl_device_usbdev_init_type(&dev, LIBXL_USBDEV_TYPE_HOSTDEV);
     dev.u.hostdev.hostbus = 1;
     dev.u.hostdev.hostaddr = 3;
@@ -765,6 +767,7 @@ static void test_forged_frontend(void)
     libxl_device_usbctrl_list_free(list, n);
 
     libxl_device_usbctrl_init(&c);
+    c.devid = 0;
     libxl_usbctrlinfo_init(&info);
     ASSERT_INT_EQ(libxl_device_usbctrl_getinfo(ctx, GUEST, &c, &info), 0);
     CHECK_STR_EQ(info.backend, BE);
@@ -833,14 +836,20 @@ static void test_concurrent_attach(void)
         pids[i] = fork();
         ASSERT(pids[i] >= 0);
         if (!pids[i]) {
+            xentoollog_logger_stdiostream *lg;
             libxl_ctx *own = NULL;
             int rc;
 
             close(go[1]);
             if (read(go[0], &c, 1) < 0) _exit(100);
-            if (libxl_ctx_alloc(&own, LIBXL_VERSION, 0, NULL)) _exit(101);
+            lg = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+            if (!lg ||
+                libxl_ctx_alloc(&own, LIBXL_VERSION, 0,
+                                (xentoollog_logger *)lg))
+                _exit(101);
             rc = add_dev(own, i ? OTHER : GUEST, 2, 2, 0, 0);
             libxl_ctx_free(own);
+            xtl_logger_destroy((xentoollog_logger *)lg);
             _exit(-rc);
         }
     }
