@@ -41,6 +41,7 @@ check: $(TESTS_READY)
 	prove -j2 --exec tests/run-test $(TEST_BINS) $(TEST_SCRIPTS)
 
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+            --suppressions=$(CURDIR)/tests/valgrind.supp \
             --errors-for-leak-kinds=definite --show-leak-kinds=definite
 check-valgrind: $(TESTS_READY)
 	TEST_VALGRIND="$(VALGRIND)" prove -j2 --exec tests/run-test $(TEST_BINS)
