@@ -49,6 +49,41 @@ static void test_xs_real_daemon(void)
     xs_del("/no/such/node");        /* absent is fine */
 }
 
+/* The daemon is Debian's binary itself, with only the shim preloaded:
+ * neither valgrind nor the sysfs mock came along. */
+static void test_xs_daemon_process(void)
+{
+    char path[64], buf[8192], *p;
+    ssize_t n;
+    int fd;
+    pid_t pid;
+
+    xs_start();
+    pid = xs_daemon_pid();
+    ASSERT(pid > 0);
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+    n = readlink(path, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    CHECK_STR_EQ(buf, "/usr/lib/xen-4.17/bin/xenstored");
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+    fd = open(path, O_RDONLY);
+    ASSERT(fd >= 0);
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    ASSERT(n > 0);
+    buf[n] = '\0';
+    for (p = buf; p < buf + n; p += strlen(p) + 1) {
+        if (!strncmp(p, "LD_PRELOAD=", 11))
+            CHECK_STR_EQ(p, "LD_PRELOAD=" TEST_TOPDIR
+                         "/tests/harness/xsshim.so");
+        CHECK(strncmp(p, "VALGRIND", 8) != 0);
+        CHECK(strncmp(p, "SYSFSMOCK", 9) != 0);
+    }
+    xs_stop();
+    CHECK_INT_EQ(xs_daemon_pid(), -1);
+    CHECK(kill(pid, 0) == -1 && errno == ESRCH);
+}
+
 static void test_xs_stop_restart(void)
 {
     xs_start();
@@ -889,6 +924,8 @@ static void test_runner(void)
 
 static const struct test tests[] = {
     { "xs: the real xenstored starts and answers", test_xs_real_daemon },
+    { "xs: the daemon runs natively with only the shim preloaded",
+      test_xs_daemon_process },
     { "xs: stop and start again gives a fresh daemon", test_xs_stop_restart },
     { "xs: transactions conflict with EAGAIN", test_xs_transaction_conflict },
     { "xs: fake domains have libxl's entries and perms", test_fakedom },

@@ -83,6 +83,8 @@ void tap_bail(const char *file, int line, const char *fmt, ...)
  */
 void xs_start(void);
 void xs_stop(void);
+/* The daemon's pid (it runs natively: never under valgrind), or -1. */
+pid_t xs_daemon_pid(void);
 /* A fresh libxenstore handle on the private daemon (caller xs_close()s). */
 struct xs_handle *xs_test_open(void);
 

@@ -236,6 +236,11 @@ void xs_stop(void)
      * instead of finding the host's daemon. */
 }
 
+pid_t xs_daemon_pid(void)
+{
+    return xsd.pid;
+}
+
 struct xs_handle *xs_test_open(void)
 {
     struct xs_handle *h;
