@@ -347,8 +347,12 @@ static bool write_domain(uint32_t domid, const char *name, const char *type)
         { .id = 0, .perms = XS_PERM_NONE },
         { .id = domid, .perms = XS_PERM_READ },
     };
-    struct xs_permissions rwperm[1] = { { .id = domid, .perms = XS_PERM_NONE } };
-    struct xs_permissions noperm[1] = { { .id = 0, .perms = XS_PERM_NONE } };
+    struct xs_permissions rwperm[1] = {
+        { .id = domid, .perms = XS_PERM_NONE },
+    };
+    struct xs_permissions noperm[1] = {
+        { .id = 0, .perms = XS_PERM_NONE },
+    };
     char dom[64], vm[80], libxl[64], path[128], id[16];
     xs_transaction_t t;
     bool ok;
