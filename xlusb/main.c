@@ -24,8 +24,9 @@ static const struct cmd_spec cmd_table[] = {
       "Create a USB controller in a domain.",
       "type=     who serves the controller: pv (the host kernel's usbback),\n"
       "          qusb (QEMU's PV USB backend), devicemodel (the emulated\n"
-      "          USB of an HVM guest's QEMU) or auto (the default: devicemodel\n"
-      "          for HVM guests, else pv if usbback is loaded, else qusb)\n"
+      "          USB of an HVM guest's QEMU) or auto (the default:\n"
+      "          devicemodel for HVM guests, else pv if usbback is loaded,\n"
+      "          else qusb)\n"
       "version=  USB version, 1 or 2 (default 2)\n"
       "ports=    number of ports, 1 to 31 (default 8)\n"
       "backend=  the domain running the backend (default 0)\n"
