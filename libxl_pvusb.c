@@ -1196,7 +1196,7 @@ static int usbdev_rebind(libxl__gc *gc, const char *busid)
         else if (strcmp(drvpath, orig)) rc = ERROR_FAIL;
         if (rc) {
             LOG(ERROR, "Couldn't rebind %s to %s; reloading the module may "
-                "help", intfs[i], orig);
+                "help", intfs[i], strrchr(orig, '/') + 1);
             return ERROR_FAIL;
         }
         rc = libxl__xs_rm_checked(gc, XBT_NULL, rec);
@@ -1754,7 +1754,7 @@ static int usbdev_at(libxl__gc *gc, uint32_t domid, int ctrl, int port,
     }
     rc = usbdev_read(gc, domid, &usbctrl, port, usbdev, busid_r);
     if (rc == ERROR_NOTFOUND)
-        LOGD(ERROR, domid, "No USB device on controller %d port %d", ctrl,
+        LOGD(DEBUG, domid, "No USB device on controller %d port %d", ctrl,
              port);
 out:
     libxl_device_usbctrl_dispose(&usbctrl);
