@@ -74,6 +74,7 @@ xlusb/xlusb: $(CLI_OBJS) libxlpvusb.a
 
 # ---- tests -----------------------------------------------------------
 include tests/tests.mk
+include tests/bench/bench.mk
 include xlusb/xlusb.mk
 
 # ---- install ---------------------------------------------------------
