@@ -1264,14 +1264,16 @@ static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
                 rc = ERROR_FAIL;
                 goto out;
             }
-        }
-        rc = usbctrl_port_read(gc, t, domid, usbctrl, usbdev->port, &held);
-        if (rc) goto out;
-        if (held) {
-            LOGD(ERROR, domid, "Port %d of USB controller %d is in use "
-                 "(by %s)", usbdev->port, usbctrl->devid, held);
-            rc = ERROR_INVAL;
-            goto out;
+        } else {
+            rc = usbctrl_port_read(gc, t, domid, usbctrl, usbdev->port,
+                                   &held);
+            if (rc) goto out;
+            if (held) {
+                LOGD(ERROR, domid, "Port %d of USB controller %d is in use "
+                     "(by %s)", usbdev->port, usbctrl->devid, held);
+                rc = ERROR_INVAL;
+                goto out;
+            }
         }
 
         rc = libxl__xs_mknod(gc, t, usb_hostdev_info_path(gc, busid),
