@@ -20,7 +20,7 @@ set -o pipefail
             "=== "*)        echo; echo "$l"; view=0 ;;
             "+ "*)          echo "  dom0# ${l#+ }"; view=0 ;;
             "GUEST-VIEW "*) echo "  $l"; view=1 ;;
-            "    "*GUEST-*) [ $view = 1 ] && echo "      ${l#    }" ;;
+            "    "*GUEST-*) [ $view = 1 ] && echo "      GUEST-${l#*GUEST-}" ;;   # no timestamp
             "RESULT "*)     set -- $l; echo "  -> $3 $2"; view=0 ;;
             *)              view=0 ;;
             esac ;;

@@ -220,6 +220,11 @@ ok stickA-guest-reads-magic $rc "visible after $(sub $t0 $(up)) s"
 guest_view $G "after attaching stick A"
 ok stickA-dom0-driver-usbfs $([ "$(drv $A:1.0)" = usbfs ]; echo $?) "dom0 $A:1.0 driver while attached: '$(drv $A:1.0)'"
 tool usb-list $G; lists $A $(busnum $A) $(devnum $A); ok stickA-in-usb-list $? ""
+if [ "$T" != xl ]; then
+    tool usb-list -j $G
+    [ $RC = 0 ] && echo "$OUT" | head -c1 | grep -q '[[{]' && lists $A $(busnum $A) $(devnum $A)
+    ok stickA-in-usb-list-json $? "rc=$RC"
+fi
 read CA PA <<<"$(ctrlport $D $A qusb)"; info "stick A is at controller ${CA:-?} port ${PA:-?}"
 
 # ---------------------------------------------------------------- 3. keyboard by hostbus/hostaddr
@@ -314,6 +319,8 @@ step "7b. a pv controller as Debian's xl leaves it: attaching the stick unbinds 
 PV=$(xenstore-list /local/domain/0/backend/vusb/$D 2>/dev/null | head -1)
 [ -n "$PV" ]; ok pv-controller-setup $? "pv controller ${PV:-missing} (backend state $(xenstore-read /local/domain/0/backend/vusb/$D/$PV/state 2>/dev/null))"
 info "dom0 before: $(dump_dom0_usb | grep " $B ")"
+probes() { dmesg | grep -c "usb-storage $B:1.0: USB Mass Storage device detected"; }
+np0=$(probes)
 t0=$(up)
 attach_serial $G $STICKB controller=${PV:-9} port=1; rc=$RC
 info "attach to the pv controller: rc=$rc after $(sub $t0 $(up)) s"
@@ -321,6 +328,7 @@ info "attach to the pv controller: rc=$rc after $(sub $t0 $(up)) s"
 waitdrv $B:1.0 usb-storage 15; rc=$?
 m=$(stick_in_dom0 $B 30); rc2=$?; echo "$m" | grep -q "$MAGICB" || rc2=1
 ok pv-rollback-stick-usable-in-dom0 $([ $rc = 0 ] && [ $rc2 = 0 ]; echo $?) "driver '$(drv $B:1.0)', /dev/$m"
+info "usb-storage probed $B:1.0 $(( $(probes) - np0 )) time(s) during the failed attach (1 = it was unbound, then rebound by the rollback)"
 p=$(xenstore-read /local/domain/0/backend/vusb/$D/${PV:-9}/port/1 2>/dev/null)
 ok pv-port-left-empty $([ -z "$p" ]; echo $?) "port/1='$p'"
 r=$(xenstore-ls -f /libxl/usbback 2>/dev/null)
