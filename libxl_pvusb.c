@@ -553,8 +553,10 @@ static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
         libxl__strtoint(slash2 + 1, 1, USBIF_MAX_PORTNR, &port))
         goto bad;
 
+    if (!libxl__xs_read(gc, t, GCSPRINTF("%s/type",
+                                         vusb_libxl_path(gc, domid, ctrl))))
+        goto stale;     /* the controller, or its domain, is gone */
     rc = usbctrl_read(gc, t, domid, ctrl, &usbctrl);
-    if (rc == ERROR_NOTFOUND) goto stale;
     if (rc) goto out;
     rc = usbctrl_port_read(gc, t, domid, &usbctrl, port, &held);
     if (rc) goto out;
