@@ -77,6 +77,12 @@ include tests/tests.mk
 include tests/bench/bench.mk
 include xlusb/xlusb.mk
 
+# ---- on a real Xen (tests/e2e; needs root, QEMU, debootstrap) --------
+e2e: xlusb/xlusb libxlpvusb.so
+	tests/e2e/run.sh
+demo: xlusb/xlusb libxlpvusb.so
+	tests/e2e/demo.sh
+
 # ---- install ---------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \

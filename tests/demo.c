@@ -1,6 +1,6 @@
 /*
- * demo.c - `make demo`: tests/demo.sh, run on the test harness's fake
- * host: a private real xenstored with a pv guest web01 (domain 1), a fake
+ * demo.c - `make demo-fakehost`: tests/demo.sh, run on the test harness's
+ * fake host: a private real xenstored with a pv guest web01 (domain 1), a fake
  * /sys/bus/usb with a keyboard (1-1) and a USB stick (1-2), and the
  * simulated backend.  One TAP test, so that the harness tears it all
  * down however the script ends.

@@ -1,6 +1,6 @@
 #!/bin/sh
-# demo.sh - what `make demo` shows: xlusb giving a USB stick to a guest
-# and taking it back.  Run by tests/demo.c, which sets up the fake host
+# demo.sh - what `make demo-fakehost` shows: xlusb giving a USB stick to a
+# guest and taking it back.  Run by tests/demo.c, which sets up the fake host
 # (XENSTORED_PATH, SYSFSMOCK_ROOT, LD_PRELOAD, LIBXL_PVUSB_STATE_DIR).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)

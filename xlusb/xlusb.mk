@@ -1,5 +1,5 @@
-# xlusb's man page, bash completion and `make demo`.  Included by the
-# Makefile after tests/tests.mk (it uses TEST_PRELOADS).
+# xlusb's man page, bash completion and `make demo-fakehost`.  Included by
+# the Makefile after tests/tests.mk (it uses TEST_PRELOADS).
 
 XLUSB_MAN := docs/xlusb.1
 
@@ -10,7 +10,10 @@ $(XLUSB_MAN): docs/xlusb.pod
 	    --release="libxl PVUSB $(VERSION)" --name=XLUSB $< $@
 
 # tests/bin/demo is built by tests.mk's tests/bin/% rule from tests/demo.c.
-demo: tests/bin/demo $(TEST_PRELOADS) xlusb/xlusb
+# The same commands on the test harness's private xenstored and fake host:
+# no Xen, no root.
+.PHONY: demo-fakehost
+demo-fakehost: tests/bin/demo $(TEST_PRELOADS) xlusb/xlusb
 	tests/run-test tests/bin/demo
 
 .PHONY: install-xlusb uninstall-xlusb clean-xlusb
