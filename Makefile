@@ -36,7 +36,7 @@ CLI_SRCS := $(wildcard xlusb/*.c)
 CLI_OBJS := $(patsubst %.c,%.o,$(CLI_SRCS))
 
 .PHONY: all check check-valgrind bench demo e2e install uninstall clean
-all: libxlpvusb.so libxlpvusb.a xlusb/xlusb libxlpvusb.pc
+all: libxlpvusb.so libxlpvusb.a xlusb/xlusb
 
 # ---- generated types -------------------------------------------------
 GEN_DEPS := libxl_types.idl core/idl.py core/gentypes.py
@@ -58,11 +58,6 @@ libxlpvusb.so: $(LIB_OBJS)
 libxlpvusb.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
-
-libxlpvusb.pc: libxlpvusb.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    $< > $@
 
 # ---- the command -----------------------------------------------------
 $(CLI_OBJS): %.o: %.c $(GEN_HDRS) libxl_pvusb.h core/libxl_core.h \
@@ -92,7 +87,9 @@ install: all
 	ln -sf libxlpvusb.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libxlpvusb.so
 	install -m 644 libxlpvusb.a $(DESTDIR)$(LIBDIR)
-	install -m 644 libxlpvusb.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    libxlpvusb.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libxlpvusb.pc
 	install -m 755 xlusb/xlusb $(DESTDIR)$(BINDIR)
 
 uninstall:
@@ -106,5 +103,4 @@ uninstall:
 
 clean: tests-clean
 	rm -rf gen
-	rm -f $(LIB_OBJS) $(CLI_OBJS) libxlpvusb.so* libxlpvusb.a \
-	    libxlpvusb.pc xlusb/xlusb
+	rm -f $(LIB_OBJS) $(CLI_OBJS) libxlpvusb.so* libxlpvusb.a xlusb/xlusb
