@@ -1210,6 +1210,18 @@ static int usbdev_rebind(libxl__gc *gc, const char *busid)
 
 /*----- giving a device to a guest and taking it back -----*/
 
+/* Is port one of usbctrl's (or 0, "any", if any_ok)?  Logged if not. */
+static int usbctrl_check_port(libxl__gc *gc, uint32_t domid,
+                              const libxl_device_usbctrl *usbctrl, int port,
+                              bool any_ok)
+{
+    if ((any_ok && !port) || (port >= 1 && port <= usbctrl->ports))
+        return 0;
+    LOGD(ERROR, domid, "USB controller %d has ports 1 to %d, not %d",
+         usbctrl->devid, usbctrl->ports, port);
+    return ERROR_INVAL;
+}
+
 /* The first free port of a controller, or 0 if none is. */
 static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
                              uint32_t domid,
@@ -1465,12 +1477,8 @@ static void usbdev_add_start(libxl__egc *egc, usbdev_add_state *das)
         rc = usbctrl_find_free(gc, domid, &das->usbctrl);
         if (rc) goto out;
     }
-    if (usbdev->port < 0 || usbdev->port > das->usbctrl.ports) {
-        LOGD(ERROR, domid, "USB controller %d has ports 1 to %d, not %d",
-             das->usbctrl.devid, das->usbctrl.ports, usbdev->port);
-        rc = ERROR_INVAL;
-        goto out;
-    }
+    rc = usbctrl_check_port(gc, domid, &das->usbctrl, usbdev->port, true);
+    if (rc) goto out;
     if (das->usbctrl.devid < 0) {
         /* no controller has a free port: make one, with the defaults */
         libxl_device_usbctrl_dispose(&das->usbctrl);
@@ -1531,12 +1539,8 @@ int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
     libxl_device_usbctrl_init(&usbctrl);
     rc = usbctrl_read(gc, XBT_NULL, domid, usbdev->ctrl, &usbctrl);
     if (rc) goto out;
-    if (usbdev->port < 1 || usbdev->port > usbctrl.ports) {
-        LOGD(ERROR, domid, "USB controller %d has ports 1 to %d, not %d",
-             usbctrl.devid, usbctrl.ports, usbdev->port);
-        rc = ERROR_INVAL;
-        goto out;
-    }
+    rc = usbctrl_check_port(gc, domid, &usbctrl, usbdev->port, false);
+    if (rc) goto out;
     rc = usbdev_remove_port(gc, domid, &usbctrl, usbdev->port);
     if (rc == ERROR_NOTFOUND)
         LOGD(ERROR, domid, "No USB device on controller %d port %d",
@@ -1750,12 +1754,8 @@ static int usbdev_at(libxl__gc *gc, uint32_t domid, int ctrl, int port,
     libxl_device_usbctrl_init(&usbctrl);
     rc = usbctrl_read(gc, XBT_NULL, domid, ctrl, &usbctrl);
     if (rc) goto out;
-    if (port < 1 || port > usbctrl.ports) {
-        LOGD(ERROR, domid, "USB controller %d has ports 1 to %d, not %d",
-             ctrl, usbctrl.ports, port);
-        rc = ERROR_NOTFOUND;
-        goto out;
-    }
+    rc = usbctrl_check_port(gc, domid, &usbctrl, port, false);
+    if (rc) goto out;
     rc = usbdev_read(gc, domid, &usbctrl, port, usbdev, busid_r);
     if (rc == ERROR_NOTFOUND)
         LOGD(DEBUG, domid, "No USB device on controller %d port %d", ctrl,

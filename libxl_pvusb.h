@@ -169,8 +169,9 @@ void libxl_usb_hostdev_list_free(libxl_usb_hostdev *list, int nr);
 
 /*
  * The host busid of what is at ctrl:port of domain domid, even if the
- * device is unplugged.  *busid_r is malloc'd.  ERROR_NOTFOUND if the port
- * is empty or does not exist.
+ * device is unplugged.  *busid_r is malloc'd.  ERROR_NOTFOUND if there is
+ * no such controller or the port is empty, ERROR_INVAL if the controller
+ * has no such port.
  */
 int libxl_ctrlport_to_usb_busid(libxl_ctx *ctx, uint32_t domid,
                                 int ctrl, int port, char **busid_r);
