@@ -24,6 +24,22 @@ static int domain_getinfo(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
+/* For a domain that must exist: ERROR_DOMAIN_NOTFOUND (logged) if not. */
+static int domain_getinfo_existing(libxl__gc *gc, uint32_t domid,
+                                   xc_domaininfo_t *info)
+{
+    bool found;
+    int rc;
+
+    rc = domain_getinfo(gc, domid, info, &found);
+    if (rc) return rc;
+    if (!found) {
+        LOGD(ERROR, domid, "no such domain");
+        return ERROR_DOMAIN_NOTFOUND;
+    }
+    return 0;
+}
+
 /* rc 0 and *exists; not logged except for errors. */
 static int domain_exists(libxl__gc *gc, uint32_t domid, bool *exists)
 {
@@ -83,16 +99,11 @@ int libxl__domain_type(libxl__gc *gc, uint32_t domid,
 {
     libxl_domain_type recorded;
     xc_domaininfo_t info;
-    bool found;
     int rc;
 
     if (CTX->xch) {
-        rc = domain_getinfo(gc, domid, &info, &found);
+        rc = domain_getinfo_existing(gc, domid, &info);
         if (rc) return rc;
-        if (!found) {
-            LOGD(ERROR, domid, "no such domain");
-            return ERROR_DOMAIN_NOTFOUND;
-        }
         if (!(info.flags & XEN_DOMINF_hvm_guest)) {
             *type_r = LIBXL_DOMAIN_TYPE_PV;
             return 0;
@@ -139,16 +150,11 @@ int libxl__domain_uuid_string(libxl__gc *gc, uint32_t domid,
     xc_domaininfo_t info;
     const uint8_t *h;
     const char *vm;
-    bool found;
     int rc;
 
     if (CTX->xch) {
-        rc = domain_getinfo(gc, domid, &info, &found);
+        rc = domain_getinfo_existing(gc, domid, &info);
         if (rc) return rc;
-        if (!found) {
-            LOGD(ERROR, domid, "no such domain");
-            return ERROR_DOMAIN_NOTFOUND;
-        }
         h = info.handle;
         *uuid_r = GCSPRINTF("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
                             "%02x%02x%02x%02x%02x%02x",
