@@ -21,4 +21,8 @@
  * LIBXL_PVUSB_STATE_DIR environment variable overrides it. */
 #define LIBXL_PVUSB_STATE_DIR "/var/lib/xen/pvusb"
 
+/* Where libxl's device models (QEMU) listen for QMP, as
+ * qmp-libxl-<domid>. */
+#define LIBXL_QMP_SOCKET_DIR "/var/run/xen"
+
 #endif /* LIBXL_OSDEPS_H */

@@ -1,7 +1,8 @@
 /*
  * libxl_pvusb.c - USB passthrough for Xen guests: controllers and host
- * devices, for the kernel usbback backend (type pv) and QEMU's PV USB
- * backend (type qusb).
+ * devices, for the kernel usbback backend (type pv), QEMU's PV USB
+ * backend (type qusb) and the emulated USB of an HVM guest's QEMU (type
+ * devicemodel, driven over QMP).
  *
  * Where things live:
  *   frontend (guest-writable, never trusted):
@@ -11,6 +12,10 @@
  *         port/<n> = "" or the host busid given to the guest on that port
  *   toolstack-private view of each controller, read by list/getinfo/remove:
  *       /libxl/<domid>/device/vusb/<devid>/{frontend,backend,type}
+ *     a devicemodel controller has no xenbus frontend or backend: its view
+ *     holds type, usb-ver, num-ports and port/<n> itself, and QEMU has it
+ *     as device "xenusb-<devid>", each host device as
+ *     "xenusb-<hostbus>-<hostaddr>" (libxl's names)
  *   host side, keyed by the physical device so it outlives guest and
  *   toolstack (dom0 only):
  *       /libxl/usbback/<enc busid>/owner = "<domid>/<devid>/<port>"
@@ -35,6 +40,21 @@
 #define USBIF_MAX_PORTNR 31
 #define USB_DEFAULT_VERSION 2
 #define USB_DEFAULT_PORTS 8
+#define USB_DM_MAX_VERSION 3
+
+/*
+ * QEMU's emulated controllers, by USB version: the device to add, and
+ * its fixed number of ports (0: 1 to USB_DM_XHCI_MAX_PORTS, as asked).
+ */
+static const struct {
+    const char *driver;
+    int ports;
+} usb_dm_ctrls[USB_DM_MAX_VERSION + 1] = {
+    [1] = { "piix3-usb-uhci", 2 },
+    [2] = { "usb-ehci", 6 },
+    [3] = { "nec-usb-xhci", 0 },
+};
+#define USB_DM_XHCI_MAX_PORTS 15
 
 /*----- names and paths -----*/
 
@@ -48,6 +68,16 @@ static const char *usbctrl_kind(libxl_usbctrl_type type)
     }
 }
 
+static bool usbctrl_is_dm(const libxl_device_usbctrl *usbctrl)
+{
+    return usbctrl->type == LIBXL_USBCTRL_TYPE_DEVICEMODEL;
+}
+
+static bool usbctrl_type_is_supported(libxl_usbctrl_type type)
+{
+    return usbctrl_kind(type) || type == LIBXL_USBCTRL_TYPE_DEVICEMODEL;
+}
+
 static char *vusb_libxl_path(libxl__gc *gc, uint32_t domid, int devid)
 {
     return GCSPRINTF("/libxl/%u/device/vusb/%d", domid, devid);
@@ -59,9 +89,13 @@ static char *vusb_fe_path(libxl__gc *gc, uint32_t domid, int devid)
                      devid);
 }
 
+/* The dir of usb-ver, num-ports and port/<n>: the xenbus backend's, or
+ * for devicemodel (which has none) the private view. */
 static char *vusb_be_path(libxl__gc *gc, const libxl_device_usbctrl *c,
                           uint32_t domid)
 {
+    if (usbctrl_is_dm(c))
+        return vusb_libxl_path(gc, domid, c->devid);
     return GCSPRINTF("%s/backend/%s/%u/%d",
                      libxl__xs_get_dompath(gc, c->backend_domid),
                      usbctrl_kind(c->type), domid, c->devid);
@@ -426,21 +460,27 @@ static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
     }
     usbctrl->devid = devid;
     if (libxl_usbctrl_type_from_string(type, &usbctrl->type) ||
-        !usbctrl_kind(usbctrl->type)) {
+        !usbctrl_type_is_supported(usbctrl->type)) {
         LOGD(ERROR, domid, "USB controller %d: type \"%s\" not supported",
              devid, type);
         return ERROR_FAIL;
     }
 
-    rc = libxl__xs_read_mandatory(gc, t,
-                                  GCSPRINTF("%s/backend", libxl_path),
-                                  &be_path);
-    if (rc) return rc;
-    rc = usbctrl_parse_be_path(gc, domid, usbctrl, be_path);
-    if (rc) return rc;
+    if (usbctrl_is_dm(usbctrl)) {
+        be_path = libxl_path;
+        usbctrl->backend_domid = 0;     /* QEMU answers to the toolstack */
+    } else {
+        rc = libxl__xs_read_mandatory(gc, t,
+                                      GCSPRINTF("%s/backend", libxl_path),
+                                      &be_path);
+        if (rc) return rc;
+        rc = usbctrl_parse_be_path(gc, domid, usbctrl, be_path);
+        if (rc) return rc;
+    }
 
-    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/usb-ver", be_path),
-                            1, 2, &val);
+    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/usb-ver", be_path), 1,
+                            usbctrl_is_dm(usbctrl) ? USB_DM_MAX_VERSION : 2,
+                            &val);
     if (rc) return rc;
     usbctrl->version = val;
     rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/num-ports", be_path),
@@ -656,6 +696,56 @@ struct usbctrl_add_state {
     libxl__ev_devstate ds;
 };
 
+/* Version and ports of a xenbus (pv, qusb) controller; ports 0: default. */
+static int usbctrl_check_ports(libxl__gc *gc, uint32_t domid,
+                               libxl_device_usbctrl *usbctrl)
+{
+    if (usbctrl->version < 1 || usbctrl->version > 2) {
+        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2",
+             usbctrl->version);
+        return ERROR_INVAL;
+    }
+    if (!usbctrl->ports)
+        usbctrl->ports = USB_DEFAULT_PORTS;
+    if (usbctrl->ports < 1 || usbctrl->ports > USBIF_MAX_PORTNR) {
+        LOGD(ERROR, domid, "%d ports: a USB controller has 1 to %d",
+             usbctrl->ports, USBIF_MAX_PORTNR);
+        return ERROR_INVAL;
+    }
+    return 0;
+}
+
+/* Version and ports of an emulated controller, as QEMU has them. */
+static int usbctrl_dm_check_ports(libxl__gc *gc, uint32_t domid,
+                                  libxl_device_usbctrl *usbctrl)
+{
+    int fixed;
+
+    if (usbctrl->version < 1 || usbctrl->version > USB_DM_MAX_VERSION) {
+        LOGD(ERROR, domid, "USB version %d: it must be 1, 2 or 3 for type "
+             "devicemodel", usbctrl->version);
+        return ERROR_INVAL;
+    }
+    fixed = usb_dm_ctrls[usbctrl->version].ports;
+    if (fixed && usbctrl->ports && usbctrl->ports != fixed) {
+        LOGD(ERROR, domid, "An emulated USB controller of version %d "
+             "(%s) always has %d ports, not %d", usbctrl->version,
+             usb_dm_ctrls[usbctrl->version].driver, fixed, usbctrl->ports);
+        return ERROR_INVAL;
+    }
+    if (fixed)
+        usbctrl->ports = fixed;
+    else if (!usbctrl->ports)
+        usbctrl->ports = USB_DEFAULT_PORTS;
+    if (usbctrl->ports < 1 || usbctrl->ports > USB_DM_XHCI_MAX_PORTS) {
+        LOGD(ERROR, domid, "%d ports: an emulated USB controller of "
+             "version 3 has 1 to %d", usbctrl->ports,
+             USB_DM_XHCI_MAX_PORTS);
+        return ERROR_INVAL;
+    }
+    return 0;
+}
+
 static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
                               libxl_device_usbctrl *usbctrl)
 {
@@ -671,31 +761,26 @@ static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
             usbctrl->type = usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
                                                 : LIBXL_USBCTRL_TYPE_QUSB;
     }
-    if (!usbctrl_kind(usbctrl->type)) {
-        const char *name = libxl_usbctrl_type_to_string(usbctrl->type);
-
-        LOGD(ERROR, domid, "USB controllers of type %s are not supported "
-             "yet; use type pv or qusb", name ? name : "(invalid)");
-        return ERROR_NI;
+    if (!usbctrl_type_is_supported(usbctrl->type)) {
+        LOGD(ERROR, domid, "USB controller type %d is not supported; use "
+             "pv, qusb or devicemodel", usbctrl->type);
+        return ERROR_INVAL;
     }
     if (!usbctrl->version)
         usbctrl->version = USB_DEFAULT_VERSION;
-    if (usbctrl->version < 1 || usbctrl->version > 2) {
-        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2",
-             usbctrl->version);
-        return ERROR_INVAL;
-    }
-    if (!usbctrl->ports)
-        usbctrl->ports = USB_DEFAULT_PORTS;
-    if (usbctrl->ports < 1 || usbctrl->ports > USBIF_MAX_PORTNR) {
-        LOGD(ERROR, domid, "%d ports: a USB controller has 1 to %d",
-             usbctrl->ports, USBIF_MAX_PORTNR);
-        return ERROR_INVAL;
-    }
+    rc = usbctrl_is_dm(usbctrl) ? usbctrl_dm_check_ports(gc, domid, usbctrl)
+                                : usbctrl_check_ports(gc, domid, usbctrl);
+    if (rc) return rc;
     if (usbctrl->backend_domname) {
         rc = libxl__resolve_domid(gc, usbctrl->backend_domname,
                                   &usbctrl->backend_domid);
         if (rc) return rc;
+    }
+    if (usbctrl_is_dm(usbctrl) && usbctrl->backend_domid) {
+        LOGD(ERROR, domid, "A USB controller of type devicemodel is served "
+             "by the QEMU in domain 0, not by domain %u",
+             usbctrl->backend_domid);
+        return ERROR_INVAL;
     }
     return libxl__domain_check_exists(gc, usbctrl->backend_domid);
 }
@@ -706,6 +791,8 @@ static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
 {
     const char *path;
 
+    if (usbctrl_is_dm(usbctrl))
+        return 0;       /* the QMP exchange tells whether QEMU is there */
     if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
         if (usbctrl->backend_domid || usbback_is_loaded())
             return 0;
@@ -724,6 +811,64 @@ static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
          "the domain's configuration and create it again, or use type pv",
          path);
     return ERROR_INVAL;
+}
+
+/*----- the device model (QEMU, over QMP) -----*/
+
+/* Adds device id, described by args, to the QEMU of domid. */
+static int usb_dm_device_add(libxl__gc *gc, uint32_t domid, const char *id,
+                             const char *const *args)
+{
+    int rc = libxl__qmp_run(gc, domid, "device_add", args);
+
+    if (rc == ERROR_NOTFOUND)
+        LOGD(ERROR, domid, "No device model (QEMU) answers QMP at "
+             LIBXL_QMP_SOCKET_DIR "/qmp-libxl-%u; type devicemodel is for "
+             "HVM guests", domid);
+    else if (rc == ERROR_QMP_DEVICE_NOT_FOUND)
+        LOGD(ERROR, domid, "QEMU cannot add %s: a device it needs is not "
+             "found", id);
+    return rc;
+}
+
+/*
+ * Removes device id from the QEMU of domid.  Crash-only: a device QEMU
+ * does not have, or a QEMU that is gone, means it is removed already.
+ */
+static int usb_dm_device_del(libxl__gc *gc, uint32_t domid, const char *id)
+{
+    int rc = libxl__qmp_run(gc, domid, "device_del",
+                            (const char *[]){ "id", id, NULL });
+
+    if (rc == ERROR_NOTFOUND || rc == ERROR_QMP_DEVICE_NOT_FOUND) {
+        LOGD(DEBUG, domid, "%s is not in the device model: removed "
+             "already", id);
+        rc = 0;
+    }
+    return rc;
+}
+
+static char *usbctrl_dm_id(libxl__gc *gc, int devid)
+{
+    return GCSPRINTF("xenusb-%d", devid);
+}
+
+/* Adds the emulated controller to QEMU (versions: usb_dm_ctrls). */
+static int usbctrl_dm_add(libxl__gc *gc, uint32_t domid,
+                          const libxl_device_usbctrl *usbctrl)
+{
+    const char *id = usbctrl_dm_id(gc, usbctrl->devid);
+    const char *ports = GCSPRINTF("%d", usbctrl->ports);
+    const char *args[] = {
+        "driver", usb_dm_ctrls[usbctrl->version].driver,
+        "id", id,
+        "p2", ports,        /* xhci's USB 2 and USB 3 ports */
+        "p3", ports,
+        NULL };
+
+    if (usb_dm_ctrls[usbctrl->version].ports)
+        args[4] = NULL;     /* a fixed number of ports */
+    return usb_dm_device_add(gc, domid, id, args);
 }
 
 /* Removes path, and its parent too if that is left empty. */
@@ -779,6 +924,20 @@ static int usbctrl_del(libxl__gc *gc, uint32_t domid,
     return usb_config_update(gc, domid, usbctrl->devid, 0, NULL, NULL);
 }
 
+/* Removes a controller without waiting for a backend: a devicemodel one
+ * first out of QEMU, then from xenstore and the configuration. */
+static int usbctrl_remove_now(libxl__gc *gc, uint32_t domid,
+                              const libxl_device_usbctrl *usbctrl)
+{
+    int rc;
+
+    if (usbctrl_is_dm(usbctrl)) {
+        rc = usb_dm_device_del(gc, domid, usbctrl_dm_id(gc, usbctrl->devid));
+        if (rc) return rc;
+    }
+    return usbctrl_del(gc, domid, usbctrl);
+}
+
 /* The lowest devid no controller of domid has. */
 static int usbctrl_free_devid(libxl__gc *gc, xs_transaction_t t,
                               uint32_t domid, int *devid_r)
@@ -794,19 +953,90 @@ static int usbctrl_free_devid(libxl__gc *gc, xs_transaction_t t,
     return 0;
 }
 
+/* type, usb-ver, num-ports and the free ports of a new controller. */
+static int usbctrl_write_ports(libxl__gc *gc, xs_transaction_t t,
+                               uint32_t domid,
+                               const libxl_device_usbctrl *usbctrl)
+{
+    int i, rc;
+
+    rc = libxl__xs_writev(gc, t, vusb_be_path(gc, usbctrl, domid),
+                          (const char *[]){
+        "type", libxl_usbctrl_type_to_string(usbctrl->type),
+        "usb-ver", GCSPRINTF("%d", usbctrl->version),
+        "num-ports", GCSPRINTF("%d", usbctrl->ports),
+        "port", "",
+        NULL });
+    for (i = 1; !rc && i <= usbctrl->ports; i++)
+        rc = libxl__xs_write_checked(gc, t,
+                 usbctrl_port_path(gc, domid, usbctrl, i), "");
+    return rc;
+}
+
 /*
- * Writes frontend, backend and the private view of a new controller in
- * one transaction.  A frontend dir the guest may have made beforehand is
- * replaced.
+ * Writes frontend, backend and the private view of a new xenbus
+ * controller, in transaction t.  A frontend dir the guest may have made
+ * beforehand is replaced.
+ */
+static int usbctrl_add_xenbus(libxl__gc *gc, xs_transaction_t t,
+                              uint32_t domid,
+                              const libxl_device_usbctrl *usbctrl)
+{
+    struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
+    const char *fe_path = vusb_fe_path(gc, domid, usbctrl->devid);
+    const char *be_path = vusb_be_path(gc, usbctrl, domid);
+    const char *libxl_path = vusb_libxl_path(gc, domid, usbctrl->devid);
+    int rc;
+
+    rc = libxl__xs_rm_checked(gc, t, fe_path);
+    if (rc) return rc;
+    rc = libxl__xs_rm_checked(gc, t, be_path);
+    if (rc) return rc;
+
+    rc = libxl__xs_mkdir_device(gc, t, be_path, usbctrl->backend_domid,
+                                domid);
+    if (rc) return rc;
+    rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
+        "frontend", fe_path,
+        "frontend-id", GCSPRINTF("%u", domid),
+        "online", "1",
+        "state", GCSPRINTF("%d", XenbusStateInitialising),
+        NULL });
+    if (rc) return rc;
+    rc = usbctrl_write_ports(gc, t, domid, usbctrl);
+    if (rc) return rc;
+
+    rc = libxl__xs_mkdir_device(gc, t, fe_path, domid,
+                                usbctrl->backend_domid);
+    if (rc) return rc;
+    rc = libxl__xs_writev(gc, t, fe_path, (const char *[]){
+        "backend", be_path,
+        "backend-id", GCSPRINTF("%u", usbctrl->backend_domid),
+        "state", GCSPRINTF("%d", XenbusStateInitialising),
+        NULL });
+    if (rc) return rc;
+
+    rc = libxl__xs_mknod(gc, t, libxl_path, noperm, 1);
+    if (rc) return rc;
+    return libxl__xs_writev(gc, t, libxl_path, (const char *[]){
+        "frontend", fe_path,
+        "backend", be_path,
+        "type", libxl_usbctrl_type_to_string(usbctrl->type),
+        NULL });
+}
+
+/*
+ * Writes a new controller to xenstore in one transaction: a xenbus one
+ * (usbctrl_add_xenbus), or for devicemodel the private view alone.
  */
 static int usbctrl_add_xenstore(libxl__gc *gc, uint32_t domid,
                                 libxl_device_usbctrl *usbctrl)
 {
     const bool choose_devid = usbctrl->devid < 0;
     struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
-    const char *fe_path, *be_path, *libxl_path;
     xs_transaction_t t = XBT_NULL;
-    int i, rc;
+    const char *libxl_path;
+    int rc;
 
     for (;;) {
         rc = libxl__xs_transaction_start(gc, &t);
@@ -815,8 +1045,6 @@ static int usbctrl_add_xenstore(libxl__gc *gc, uint32_t domid,
             rc = usbctrl_free_devid(gc, t, domid, &usbctrl->devid);
             if (rc) goto out;
         }
-        fe_path = vusb_fe_path(gc, domid, usbctrl->devid);
-        be_path = vusb_be_path(gc, usbctrl, domid);
         libxl_path = vusb_libxl_path(gc, domid, usbctrl->devid);
         if (libxl__xs_read(gc, t, libxl_path)) {
             LOGD(ERROR, domid, "USB controller %d already exists",
@@ -825,48 +1053,12 @@ static int usbctrl_add_xenstore(libxl__gc *gc, uint32_t domid,
             goto out;
         }
 
-        rc = libxl__xs_rm_checked(gc, t, fe_path);
-        if (rc) goto out;
-        rc = libxl__xs_rm_checked(gc, t, be_path);
-        if (rc) goto out;
-
-        rc = libxl__xs_mkdir_device(gc, t, be_path, usbctrl->backend_domid,
-                                    domid);
-        if (rc) goto out;
-        rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
-            "frontend", fe_path,
-            "frontend-id", GCSPRINTF("%u", domid),
-            "online", "1",
-            "state", GCSPRINTF("%d", XenbusStateInitialising),
-            "type", libxl_usbctrl_type_to_string(usbctrl->type),
-            "usb-ver", GCSPRINTF("%d", usbctrl->version),
-            "num-ports", GCSPRINTF("%d", usbctrl->ports),
-            "port", "",
-            NULL });
-        if (rc) goto out;
-        for (i = 1; i <= usbctrl->ports; i++) {
-            rc = libxl__xs_write_checked(gc, t,
-                     usbctrl_port_path(gc, domid, usbctrl, i), "");
-            if (rc) goto out;
+        if (usbctrl_is_dm(usbctrl)) {
+            rc = libxl__xs_mknod(gc, t, libxl_path, noperm, 1);
+            if (!rc) rc = usbctrl_write_ports(gc, t, domid, usbctrl);
+        } else {
+            rc = usbctrl_add_xenbus(gc, t, domid, usbctrl);
         }
-
-        rc = libxl__xs_mkdir_device(gc, t, fe_path, domid,
-                                    usbctrl->backend_domid);
-        if (rc) goto out;
-        rc = libxl__xs_writev(gc, t, fe_path, (const char *[]){
-            "backend", be_path,
-            "backend-id", GCSPRINTF("%u", usbctrl->backend_domid),
-            "state", GCSPRINTF("%d", XenbusStateInitialising),
-            NULL });
-        if (rc) goto out;
-
-        rc = libxl__xs_mknod(gc, t, libxl_path, noperm, 1);
-        if (rc) goto out;
-        rc = libxl__xs_writev(gc, t, libxl_path, (const char *[]){
-            "frontend", fe_path,
-            "backend", be_path,
-            "type", libxl_usbctrl_type_to_string(usbctrl->type),
-            NULL });
         if (rc) goto out;
 
         rc = libxl__xs_transaction_commit(gc, &t);
@@ -900,6 +1092,12 @@ static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
     if (rc) goto out;
     rc = usb_config_update(gc, domid, usbctrl->devid, 0, usbctrl, NULL);
     if (rc) goto out_del;
+    if (usbctrl_is_dm(usbctrl)) {
+        /* QEMU has it at once: there is no backend to wait for */
+        rc = usbctrl_dm_add(gc, domid, usbctrl);
+        if (rc) goto out_del;
+        goto out;
+    }
 
     rc = libxl__ev_devstate_wait(ao, &uas->ds, usbctrl_add_backend_ready,
              GCSPRINTF("%s/state", vusb_be_path(gc, usbctrl, domid)),
@@ -1027,8 +1225,8 @@ static void usbctrl_remove(libxl__egc *egc, libxl__ao *ao, uint32_t domid,
     if (rc) goto out;
     rc = usbctrl_remove_devices(gc, domid, &urs->usbctrl);
     if (rc) goto out;
-    if (force) {
-        rc = usbctrl_del(gc, domid, &urs->usbctrl);
+    if (force || usbctrl_is_dm(&urs->usbctrl)) {
+        rc = usbctrl_remove_now(gc, domid, &urs->usbctrl);
         goto out;
     }
     rc = usbctrl_close(gc, domid, &urs->usbctrl);
@@ -1309,6 +1507,50 @@ out:
     return rc;
 }
 
+/* QEMU's name of a host device given to a guest, as libxl names it. */
+static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
+{
+    return GCSPRINTF("xenusb-%d-%d", hostbus, hostaddr);
+}
+
+/* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
+static int usbdev_dm_add(libxl__gc *gc, uint32_t domid,
+                         const libxl_device_usbdev *usbdev)
+{
+    const int bus = usbdev->u.hostdev.hostbus;
+    const int addr = usbdev->u.hostdev.hostaddr;
+    const char *id = usbdev_dm_id(gc, bus, addr);
+
+    return usb_dm_device_add(gc, domid, id, (const char *[]){
+        "id", id,
+        "driver", "usb-host",
+        "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
+        "port", GCSPRINTF("%d", usbdev->port),
+        "hostbus", GCSPRINTF("%d", bus),
+        "hostaddr", GCSPRINTF("%d", addr),
+        NULL });
+}
+
+/*
+ * Takes busid back from QEMU.  QEMU names it by the hostbus and hostaddr
+ * it had when attached; an unplugged device no longer has them, and QEMU
+ * has let it go already (its usb-host object stays, without a device).
+ */
+static int usbdev_dm_del(libxl__gc *gc, uint32_t domid, const char *busid)
+{
+    uint8_t bus, addr;
+    int rc;
+
+    rc = usb_busid_to_busaddr(gc, busid, &bus, &addr);
+    if (rc) return rc;
+    if (!bus) {
+        LOGD(WARN, domid, "USB device %s is unplugged: QEMU has let it go, "
+             "and its usb-host device can no longer be named", busid);
+        return 0;
+    }
+    return usb_dm_device_del(gc, domid, usbdev_dm_id(gc, bus, addr));
+}
+
 /* Detach step 2: frees the port and clears the ownership record. */
 static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl, int port,
@@ -1336,9 +1578,10 @@ out:
 
 /*
  * Takes back what is at port of usbctrl, crash-only, stopping at the
- * first failure: (1) interfaces off usbback, (2) port, ownership record
- * and persisted entry cleared, (3) interfaces back to their drivers.
- * ERROR_NOTFOUND if the port is free.
+ * first failure: (1) interfaces off usbback, or for devicemodel the
+ * device out of QEMU, (2) port, ownership record and persisted entry
+ * cleared, (3) interfaces back to their drivers.  ERROR_NOTFOUND if the
+ * port is free.
  */
 static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
                               const libxl_device_usbctrl *usbctrl, int port)
@@ -1355,6 +1598,10 @@ static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
         rc = usbdev_unbind_usbback(gc, busid);
         if (rc) return rc;
     }
+    if (usbctrl_is_dm(usbctrl)) {
+        rc = usbdev_dm_del(gc, domid, busid);
+        if (rc) return rc;
+    }
     rc = usbdev_free_port(gc, domid, usbctrl, port, busid);
     if (rc) return rc;
     rc = usb_config_update(gc, domid, usbctrl->devid, port, NULL, NULL);
@@ -1364,7 +1611,8 @@ static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
 
 /*
  * Gives busid, already on its port, to the guest: on a PV controller its
- * interfaces go to usbback.  On failure everything is undone in reverse.
+ * interfaces go to usbback, on a devicemodel one QEMU is told to take
+ * it.  On failure everything is undone in reverse.
  */
 static int usbdev_assign(libxl__gc *gc, uint32_t domid,
                          const libxl_device_usbctrl *usbctrl,
@@ -1379,6 +1627,8 @@ static int usbdev_assign(libxl__gc *gc, uint32_t domid,
                            usbdev);
     if (!rc && usbctrl->type == LIBXL_USBCTRL_TYPE_PV)
         rc = usbdev_bind_usbback(gc, busid);
+    if (!rc && usbctrl_is_dm(usbctrl))
+        rc = usbdev_dm_add(gc, domid, usbdev);
     if (rc) {
         LOGD(ERROR, domid, "Assigning USB device %s failed; undoing", busid);
         usbdev_remove_port(gc, domid, usbctrl, usbdev->port);
@@ -1505,7 +1755,7 @@ static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
     rc = usbdev_assign(gc, das->domid, &das->usbctrl, das->usbdev,
                        das->busid);
     if (rc)     /* leave no trace: not even the controller made for it */
-        usbctrl_del(gc, das->domid, &das->usbctrl);
+        usbctrl_remove_now(gc, das->domid, &das->usbctrl);
 out:
     usbdev_add_done(egc, das, rc);
 }
@@ -1647,15 +1897,21 @@ int libxl_device_usbctrl_getinfo(libxl_ctx *ctx, uint32_t domid,
     rc = usbctrl_read(gc, XBT_NULL, domid, usbctrl->devid, &c);
     if (rc) goto out;
 
-    fe_path = vusb_fe_path(gc, domid, c.devid);
     usbctrlinfo->type = c.type;
     usbctrlinfo->devid = c.devid;
     usbctrlinfo->version = c.version;
     usbctrlinfo->ports = c.ports;
     usbctrlinfo->backend = libxl__strdup(NOGC, vusb_be_path(gc, &c, domid));
     usbctrlinfo->backend_id = c.backend_domid;
-    usbctrlinfo->frontend = libxl__strdup(NOGC, fe_path);
     usbctrlinfo->frontend_id = domid;
+    if (usbctrl_is_dm(&c)) {
+        /* no xenbus frontend: nothing the guest wrote */
+        usbctrlinfo->state = usbctrlinfo->evtch = -1;
+        usbctrlinfo->ref_urb = usbctrlinfo->ref_conn = -1;
+        goto out;
+    }
+    fe_path = vusb_fe_path(gc, domid, c.devid);
+    usbctrlinfo->frontend = libxl__strdup(NOGC, fe_path);
     usbctrlinfo->state = usbctrl_frontend_int(gc, fe_path, "state");
     usbctrlinfo->evtch = usbctrl_frontend_int(gc, fe_path, "event-channel");
     usbctrlinfo->ref_urb = usbctrl_frontend_int(gc, fe_path, "urb-ring-ref");

@@ -43,8 +43,17 @@
  * backend_domname is resolved into backend_domid.  Waits (10 s) for the
  * backend to answer; if it does not, nothing is left behind and the
  * result is ERROR_TIMEDOUT.
+ * DEVICEMODEL: the guest's QEMU (QMP at /var/run/xen/qmp-libxl-<domid>,
+ * as libxl starts it) gets device "xenusb-<devid>": version 1
+ * piix3-usb-uhci (always 2 ports), 2 usb-ehci (always 6), 3 nec-usb-xhci
+ * (1-15 ports, default 8); backend_domid must be 0.  There is no backend
+ * to wait for: it completes once QEMU has answered.  If QEMU refuses,
+ * nothing is left behind.
  * Errors: ERROR_DOMAIN_NOTFOUND, ERROR_INVAL (version not 1-2, ports not
- * 1-31), ERROR_DEVICE_EXISTS (devid taken), ERROR_TIMEDOUT, ERROR_FAIL.
+ * 1-31; for DEVICEMODEL as above), ERROR_DEVICE_EXISTS (devid taken),
+ * ERROR_TIMEDOUT, ERROR_FAIL; DEVICEMODEL: ERROR_NOTFOUND (no QEMU
+ * answers), ERROR_QMP_* (QEMU's error, logged with its description),
+ * ERROR_PROTOCOL_ERROR_QMP.
  */
 int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
                              libxl_device_usbctrl *usbctrl,
@@ -53,7 +62,10 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
 /*
  * Removes controller usbctrl->devid: first each device on it (as
  * libxl_device_usbdev_remove), then asks the backend to close and waits
- * for it (10 s), then deletes the controller.  Errors: ERROR_NOTFOUND (no
+ * for it (10 s), then deletes the controller.  DEVICEMODEL: QEMU is asked
+ * to unplug it (device_del; a PCI unplug completes when the guest lets
+ * go), and nothing is waited for; one QEMU no longer has, or a QEMU that
+ * is gone, counts as removed.  Errors: ERROR_NOTFOUND (no
  * such controller), the errors of libxl_device_usbdev_remove (the
  * controller is then kept, with the devices that could not be removed).
  */
@@ -72,6 +84,8 @@ int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
  * libxl_device_usbctrl_destroy does, its devices given back to the host
  * first, then drops the domain's persisted USB configuration.  Stops at
  * the first failure.  Not in libxl, where domain destruction does this.
+ * DEVICEMODEL controllers are not unplugged from QEMU, which goes with
+ * the domain (their devices are, as they are host devices).
  */
 int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
                                      const libxl_asyncop_how *ao_how);
@@ -89,7 +103,10 @@ void libxl_device_usbctrl_list_free(libxl_device_usbctrl *list, int nr);
  * Fills usbctrlinfo (initialised by the caller, disposed by the caller)
  * for controller usbctrl->devid.  The frontend's ring references and
  * event channel are read from the guest-writable frontend and are -1
- * when absent or malformed.  Errors: ERROR_NOTFOUND, ERROR_FAIL.
+ * when absent or malformed.  DEVICEMODEL has no frontend: frontend NULL,
+ * state, evtch and refs -1, backend the toolstack's xenstore dir
+ * (/libxl/<domid>/device/vusb/<devid>), backend_id 0.
+ * Errors: ERROR_NOTFOUND, ERROR_FAIL.
  */
 int libxl_device_usbctrl_getinfo(libxl_ctx *ctx, uint32_t domid,
                                  const libxl_device_usbctrl *usbctrl,
@@ -105,7 +122,9 @@ int libxl_device_usbctrl_getinfo(libxl_ctx *ctx, uint32_t domid,
  * any domain (ERROR_DEVICE_EXISTS), an absent device (ERROR_NOTFOUND),
  * a taken or nonexistent port (ERROR_INVAL).  On PV controllers each
  * interface's driver is recorded and the interface rebound to usbback;
- * any failure undoes everything, in reverse.
+ * on DEVICEMODEL ones QEMU is given the device (device_add usb-host
+ * "xenusb-<hostbus>-<hostaddr>"; QEMU's errors as for controllers); any
+ * failure undoes everything, in reverse.
  */
 int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
                             libxl_device_usbdev *usbdev,
@@ -118,7 +137,9 @@ int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
  * rebind every interface to its recorded original driver.  If that last
  * step fails the device is no longer the guest's but is left without its
  * driver: ERROR_FAIL, and libxl_device_usbdev_rebind retries later.
- * Re-running a remove that died half-way finishes it.
+ * On DEVICEMODEL controllers the first step is QEMU's device_del
+ * instead (a device QEMU no longer has, or a QEMU that is gone, counts as
+ * done).  Re-running a remove that died half-way finishes it.
  * Errors: ERROR_NOTFOUND (no controller / nothing on that port),
  * ERROR_FAIL.
  */

@@ -39,6 +39,8 @@
 /* Timeouts, in seconds, as libxl's. */
 #define LIBXL_INIT_TIMEOUT 10
 #define LIBXL_DESTROY_TIMEOUT 10
+/* A whole QMP exchange (libxl__qmp_run). */
+#define LIBXL_QMP_TIMEOUT 10
 
 /* Xenbus states. */
 #define XenbusStateUnknown      0
@@ -367,6 +369,26 @@ _hidden int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
                                          libxl_domain_usb_config *cfg);
 /* Removes the domain's file; absent is success. */
 _hidden int libxl__remove_domain_usb_config(libxl__gc *gc, uint32_t domid);
+
+/*----- QMP: the device model of an HVM guest -----*/
+
+/*
+ * Runs one QMP command on the QEMU of domid, at
+ * LIBXL_QMP_SOCKET_DIR/qmp-libxl-<domid> as libxl starts it: connect,
+ * greeting, qmp_capabilities, cmd, reply, close; synchronous (QEMU answers
+ * in milliseconds), and bounded by LIBXL_QMP_TIMEOUT (ERROR_TIMEDOUT).
+ * args is NULL or a NULL-terminated list of key, value pairs, sent as the
+ * command's arguments, every value a string (as libxl sends them).
+ * Returns 0 for {"return": ...}, or for {"error": ...} its class as
+ * ERROR_QMP_GENERIC_ERROR, _COMMAND_NOT_FOUND, _DEVICE_NOT_ACTIVE,
+ * _DEVICE_NOT_FOUND or ERROR_UNKNOWN_QMP_ERROR (logged with QEMU's
+ * description), ERROR_PROTOCOL_ERROR_QMP for anything QEMU would not
+ * send.  Not logged as errors, as callers decide what they mean:
+ * ERROR_QMP_DEVICE_NOT_FOUND, and ERROR_NOTFOUND when no QEMU listens
+ * (the socket is absent or refuses).
+ */
+_hidden int libxl__qmp_run(libxl__gc *gc, uint32_t domid, const char *cmd,
+                           const char *const *args);
 
 /*----- JSON support used by the generated code -----*/
 

@@ -408,10 +408,13 @@ static void test_ctrl_types(void)
     CHECK_INT_EQ(c.type, LIBXL_USBCTRL_TYPE_QUSB);
     libxl_device_usbctrl_dispose(&c);
 
-    /* hvm: devicemodel, not supported yet */
+    /* hvm: devicemodel, which needs the guest's QEMU; none runs here
+     * (test-qmp.c has one) */
     fakedom_create(3, "hvm1", "hvm");
     libxl_device_usbctrl_init(&c);
-    CHECK_INT_EQ(libxl_device_usbctrl_add(ctx, 3, &c, NULL), ERROR_NI);
+    CHECK_INT_EQ(libxl_device_usbctrl_add(ctx, 3, &c, NULL), ERROR_NOTFOUND);
+    CHECK_INT_EQ(c.type, LIBXL_USBCTRL_TYPE_DEVICEMODEL);
+    CHECK(!xs_has("/libxl/3/device/vusb"));
     libxl_device_usbctrl_dispose(&c);
 }
 

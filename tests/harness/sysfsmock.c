@@ -25,6 +25,11 @@
  * that writing sizeof(pointer) bytes of a name fails for every name, not
  * only for names of eight characters or more (the original patch's bug).
  *
+ * The QMP sockets of device models too: with SYSFSMOCK_ROOT set, a
+ * connect() to a unix socket under /var/run/xen/ (where libxl's QEMUs
+ * listen, qmp-libxl-<domid>) goes to the same name under
+ * $SYSFSMOCK_ROOT/var/run/xen/, where a test's own QEMU listens.
+ *
  * Injected failures (sysfsmock.h) are checked before every modelled
  * write, and the harness drives the model directly through the exported
  * sysfsmock_* functions.  Writes made through stdio (fopen "w") are
@@ -45,12 +50,15 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "sysfsmock.h"
@@ -81,6 +89,7 @@ sysfsmock_remove_driver_fn sysfsmock_remove_driver;
 #define USB_DIR SYSFSMOCK_PREFIX                /* "/sys/bus/usb" */
 #define DRIVERS_DIR USB_DIR "/drivers/"
 #define DEVICES_DIR USB_DIR "/devices/"
+#define QMP_RUN_DIR "/var/run/xen/"
 
 static const char *fake_root(void)
 {
@@ -190,6 +199,26 @@ PATH_WRAPPER(int, scandir64, (const char *path, struct dirent64 ***list,
                               int (*cmp)(const struct dirent64 **,
                                          const struct dirent64 **)),
              (path, list, sel, cmp), -1)
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
+    struct sockaddr_un fake = { .sun_family = AF_UNIX };
+    char buf[PATH_MAX];
+    REAL(connect);
+
+    if (!addr || addr->sa_family != AF_UNIX ||
+        len <= offsetof(struct sockaddr_un, sun_path) ||
+        strncmp(un->sun_path, QMP_RUN_DIR, strlen(QMP_RUN_DIR)) ||
+        !in_root(buf, "%.*s", (int)sizeof(un->sun_path), un->sun_path))
+        return real_connect(fd, addr, len);
+    if (strlen(buf) >= sizeof(fake.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(fake.sun_path, buf);
+    return real_connect(fd, (const struct sockaddr *)&fake, sizeof(fake));
+}
 
 /* glibc's realpath resolves links with its internal readlink: wrap it,
  * and map the result back out of the fake root. */
