@@ -701,8 +701,8 @@ static int usbctrl_check_ports(libxl__gc *gc, uint32_t domid,
                                libxl_device_usbctrl *usbctrl)
 {
     if (usbctrl->version < 1 || usbctrl->version > 2) {
-        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2",
-             usbctrl->version);
+        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2 for type %s",
+             usbctrl->version, libxl_usbctrl_type_to_string(usbctrl->type));
         return ERROR_INVAL;
     }
     if (!usbctrl->ports)

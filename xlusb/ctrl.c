@@ -8,8 +8,9 @@
 
 #include "xlusb.h"
 
-/* The limits of the PV USB protocol (USBIF_MAX_PORTNR). */
-#define USB_VERSION_MAX 2
+/* The widest limits of any controller type (the library checks each
+ * type's own): USB 3 for devicemodel, USBIF_MAX_PORTNR for pv/qusb. */
+#define USB_VERSION_MAX 3
 #define USB_PORTS_MAX 31
 
 enum { K_TYPE, K_VERSION, K_PORTS, K_BACKEND, NUM_CTRL_KEYS };

@@ -20,15 +20,16 @@ static const struct cmd_spec *running;     /* the command being run */
 static const struct cmd_spec cmd_table[] = {
     { "usbctrl-attach", main_usbctrl_attach, false, 1, -1,
       "<Domain> [type=pv|qusb|devicemodel|auto]\n"
-      "           [version=1|2] [ports=<N>] [backend=<Domain>]",
+      "           [version=1|2|3] [ports=<N>] [backend=<Domain>]",
       "Create a USB controller in a domain.",
       "type=     who serves the controller: pv (the host kernel's usbback),\n"
       "          qusb (QEMU's PV USB backend), devicemodel (the emulated\n"
       "          USB of an HVM guest's QEMU) or auto (the default:\n"
       "          devicemodel for HVM guests, else pv if usbback is loaded,\n"
       "          else qusb)\n"
-      "version=  USB version, 1 or 2 (default 2)\n"
-      "ports=    number of ports, 1 to 31 (default 8)\n"
+      "version=  USB version, 1 or 2; 3 too for devicemodel (default 2)\n"
+      "ports=    number of ports, 1 to 31 (default 8); devicemodel: 2 for\n"
+      "          version 1, 6 for 2, up to 15 for 3\n"
       "backend=  the domain running the backend (default 0)\n"
       "Prints the id (DevId) given to the new controller.\n" },
     { "usbctrl-detach", main_usbctrl_detach, false, 2, 2,
