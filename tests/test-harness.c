@@ -25,24 +25,17 @@
 static void test_xs_real_daemon(void)
 {
     struct xs_handle *h;
-    char *v;
 
     xs_start();
     /* /tool/xenstored exists only in a real daemon's initial database */
     CHECK(xs_has("/tool/xenstored"));
-    v = xs_get("/local/domain/0/name");
-    CHECK_STR_EQ(v, "Domain-0");
-    free(v);
-    v = xs_get("/local/domain/0/domid");
-    CHECK_STR_EQ(v, "0");
-    free(v);
+    CHECK_XS("/local/domain/0/name", "Domain-0");
+    CHECK_XS("/local/domain/0/domid", "0");
 
     h = xs_test_open();
     CHECK(xs_write(h, XBT_NULL, "/t/a", "1", 1));
     xs_close(h);
-    v = xs_get("/t/a");
-    CHECK_STR_EQ(v, "1");
-    free(v);
+    CHECK_XS("/t/a", "1");
     xs_del("/t");
     CHECK(!xs_has("/t/a"));
     CHECK_NULL(xs_get("/t/a"));
@@ -119,50 +112,28 @@ static void test_xs_transaction_conflict(void)
 static void test_fakedom(void)
 {
     struct xs_handle *h;
-    char *v, path[128];
+    char path[128];
 
     xs_start();
     fakedom_create(5, "guest5", "pv");
 
-    v = xs_get("/local/domain/5/name");
-    CHECK_STR_EQ(v, "guest5");
-    free(v);
-    v = xs_get("/local/domain/5/domid");
-    CHECK_STR_EQ(v, "5");
-    free(v);
+    CHECK_XS("/local/domain/5/name", "guest5");
+    CHECK_XS("/local/domain/5/domid", "5");
     snprintf(path, sizeof(path), "/vm/%s", fakedom_uuid(5));
-    v = xs_get("/local/domain/5/vm");
-    CHECK_STR_EQ(v, path);
-    free(v);
+    CHECK_XS("/local/domain/5/vm", path);
     snprintf(path, sizeof(path), "/vm/%s/uuid", fakedom_uuid(5));
-    v = xs_get(path);
-    CHECK_STR_EQ(v, fakedom_uuid(5));
-    free(v);
+    CHECK_XS(path, fakedom_uuid(5));
     snprintf(path, sizeof(path), "/vm/%s/name", fakedom_uuid(5));
-    v = xs_get(path);
-    CHECK_STR_EQ(v, "guest5");
-    free(v);
-    v = xs_get("/libxl/5/type");
-    CHECK_STR_EQ(v, "pv");
-    free(v);
+    CHECK_XS(path, "guest5");
+    CHECK_XS("/libxl/5/type", "pv");
 
     /* libxl__domain_make's permissions */
-    v = xs_perms("/local/domain/5");
-    CHECK_STR_EQ(v, "n0,r5");
-    free(v);
-    v = xs_perms("/local/domain/5/name");
-    CHECK_STR_EQ(v, "n0,r5");
-    free(v);
-    v = xs_perms("/local/domain/5/data");
-    CHECK_STR_EQ(v, "n5");
-    free(v);
+    CHECK_PERMS("/local/domain/5", "n0,r5");
+    CHECK_PERMS("/local/domain/5/name", "n0,r5");
+    CHECK_PERMS("/local/domain/5/data", "n5");
     snprintf(path, sizeof(path), "/vm/%s", fakedom_uuid(5));
-    v = xs_perms(path);
-    CHECK_STR_EQ(v, "n0,r5");
-    free(v);
-    v = xs_perms("/libxl/5");
-    CHECK_STR_EQ(v, "n0");
-    free(v);
+    CHECK_PERMS(path, "n0,r5");
+    CHECK_PERMS("/libxl/5", "n0");
 
     h = xs_test_open();
     CHECK(xs_is_domain_introduced(h, 5));
@@ -187,56 +158,33 @@ static void test_xs_perms_before_introduce(void)
 {
     struct xs_handle *h;
     struct xs_permissions own7[1] = { { .id = 7, .perms = XS_PERM_NONE } };
-    char *v;
 
     xs_start();
     h = xs_test_open();
     xs_put("/local/domain/7/device/vusb/0/state", "1");
     CHECK(xs_set_permissions(h, XBT_NULL, "/local/domain/7/device", own7, 1));
-    v = xs_perms("/local/domain/7/device");
-    CHECK_STR_EQ(v, "n7");
-    free(v);
+    CHECK_PERMS("/local/domain/7/device", "n7");
     CHECK(xs_introduce_domain(h, 7, 0x1007, 1));
-    v = xs_perms("/local/domain/7/device");
-    CHECK_STR_EQ(v, "n7");
-    free(v);
+    CHECK_PERMS("/local/domain/7/device", "n7");
     /* release deletes what the domain owns */
     CHECK(xs_release_domain(h, 7));
     CHECK(!xs_has("/local/domain/7/device"));
     xs_close(h);
 }
 
+/* In a child of xs_start_in_child: xs_start with XENSTORED=binary. */
+static void xs_start_with(void *binary)
+{
+    setenv("XENSTORED", binary, 1);
+    xs_start();
+    exit(0);
+}
+
 /* Runs xs_start in a child with XENSTORED=binary; returns its exit
  * status and, in out (malloc'd), what it printed. */
 static int xs_start_in_child(const char *binary, char **out)
 {
-    char buf[8192];
-    size_t len = 0;
-    ssize_t n;
-    int fds[2], status = -1;
-    pid_t pid;
-
-    ASSERT(pipe(fds) == 0);
-    fflush(NULL);
-    pid = fork();
-    ASSERT(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        setenv("XENSTORED", binary, 1);
-        xs_start();
-        exit(0);
-    }
-    close(fds[1]);
-    while (len < sizeof(buf) - 1 &&
-           (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-        len += n;
-    buf[len] = '\0';
-    close(fds[0]);
-    waitpid(pid, &status, 0);
-    *out = strdup(buf);
-    return status;
+    return run_capture(xs_start_with, (void *)binary, out, NULL);
 }
 
 static void test_xs_start_failure_bails_with_log(void)
@@ -842,37 +790,18 @@ static const struct test demo_tests[] = {
     { "demo leaves things", demo_leave_things },
 };
 
+/* In a child of run_demo: this program's demo tests matching filter. */
+static void exec_demo(void *filter)
+{
+    setenv("TEST_TIMEOUT", "1", 1);
+    execl(self, self, "--demo", (const char *)filter, (char *)NULL);
+}
+
 /* Runs this program's demo tests with args; returns the exit status and
  * the output (malloc'd) in out. */
 static int run_demo(const char *filter, char **out)
 {
-    char buf[16384];
-    size_t len = 0;
-    ssize_t n;
-    int fds[2], status = -1;
-    pid_t pid;
-
-    ASSERT(pipe(fds) == 0);
-    fflush(NULL);
-    pid = fork();
-    ASSERT(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        dup2(fds[1], 2);
-        close(fds[0]);
-        setenv("TEST_TIMEOUT", "1", 1);
-        execl(self, self, "--demo", filter, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    while (len < sizeof(buf) - 1 &&
-           (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
-        len += n;
-    buf[len] = '\0';
-    close(fds[0]);
-    waitpid(pid, &status, 0);
-    *out = strdup(buf);
-    return status;
+    return run_capture(exec_demo, (void *)filter, out, NULL);
 }
 
 #define CHECK_HAS(out, s) do { if (!strstr(out, s)) tap_fail(__FILE__, \

@@ -107,20 +107,6 @@ static int remove_ctrl(libxl_ctx *ctx, uint32_t domid, int devid,
     return rc;
 }
 
-static void check_value(const char *path, const char *want)
-{
-    char *v = xs_get(path);
-
-    if (!v || strcmp(v, want))
-        tap_fail(__FILE__, __LINE__, "%s = \"%s\", want \"%s\"", path,
-                 v ? v : "(absent)", want);
-    free(v);
-}
-
-#define CHECK_XS(path, want) check_value((path), (want))
-#define CHECK_PERMS(path, want) do { char *p_ = xs_perms(path); \
-    CHECK_STR_EQ(p_, want); free(p_); } while (0)
-
 /* The persisted configuration of a domain, from its file. */
 static void read_config(uint32_t domid, libxl_domain_usb_config *cfg)
 {
@@ -179,6 +165,16 @@ static void check_ctrl_gone(void)
     CHECK(!xs_has(BE));
     CHECK(!xs_has(FE));
     CHECK(!xs_has(PRIV));
+}
+
+/* The composite device 2-1 is back on its own drivers, and nothing
+ * records it as assigned any more. */
+static void check_composite_returned(void)
+{
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbhid");
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
+    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
+    CHECK(!xs_has("/libxl/usbback/2-1"));
 }
 
 /*----- controllers -----*/
@@ -490,10 +486,7 @@ static void test_rebind_after_domain_died(void)
     ASSERT_INT_EQ(add_dev(ctx, OTHER, 1, 3, -1, 0), 0);
     /* ...and usb-rebind gives the device back to the host */
     CHECK_INT_EQ(libxl_device_usbdev_rebind(ctx, "2-1", NULL), 0);
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
-    CHECK(!xs_has("/libxl/usbback/2-1"));
+    check_composite_returned();
 }
 
 /*----- devices -----*/
@@ -605,10 +598,7 @@ static void test_dev_composite(void)
     CHECK_XS("/libxl/usbback/2-1/2-1@1_2/driver_path",
              "/sys/bus/usb/drivers/usb-storage");
     CHECK_INT_EQ(remove_dev(ctx, GUEST, 0, 3), 0);
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
-    CHECK(!xs_has("/libxl/usbback/2-1"));
+    check_composite_returned();
 }
 
 static void test_dev_behind_hub(void)
@@ -665,10 +655,7 @@ static void test_dev_bind_refused(void)
     /* the "kernel" refuses usbback */
     sysfs_inject("/sys/bus/usb/drivers/usbback/bind", ENODEV, -1);
     CHECK_INT_EQ(add_dev(ctx, GUEST, 2, 2, -1, 0), ERROR_FAIL);
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
-    CHECK(!xs_has("/libxl/usbback/2-1"));
+    check_composite_returned();
     check_ctrl_gone();      /* the controller made for it is gone too */
     read_config(GUEST, &cfg);
     CHECK_INT_EQ(cfg.num_usbctrls, 0);
@@ -724,10 +711,7 @@ static void test_dev_remove_rerun(void)
     /* re-run: finishes the job */
     CHECK_INT_EQ(remove_dev(ctx, GUEST, 0, 1), 0);
     CHECK_XS(BE "/port/1", "");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.0"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
-    CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
-    CHECK(!xs_has("/libxl/usbback/2-1"));
+    check_composite_returned();
 }
 
 static void test_dev_unplugged(void)

@@ -370,10 +370,6 @@ static int dev_op(libxl_ctx *ctx, uint32_t domid, bool add, int bus,
     return rc;
 }
 
-/* The value at path is want ("(absent)" if there is none). */
-#define CHECK_XS(path, want) do { char *v_ = xs_get(path); \
-    CHECK_STR_EQ(v_ ? v_ : "(absent)", (want)); free(v_); } while (0)
-
 /* The numbers of controllers and devices in domid's persisted config. */
 static void check_config(uint32_t domid, int nctrls, int ndevs)
 {
@@ -422,7 +418,7 @@ static void test_ctrl_versions(void)
         { PRIV "/1/usb-ver", "1" }, { PRIV "/1/num-ports", "2" },
         { PRIV "/2/usb-ver", "3" }, { PRIV "/2/num-ports", "4" },
     };
-    char sock[256], path[128], *perms;
+    char sock[256], path[128];
     libxl_ctx *ctx = setup(sock, sizeof(sock));
     libxl_device_usbctrl c;
     int i;
@@ -453,9 +449,7 @@ static void test_ctrl_versions(void)
         snprintf(path, sizeof(path), PRIV "/0/port/%d", i);
         CHECK_XS(path, i <= 6 ? "" : "(absent)");
     }
-    perms = xs_perms(PRIV "/0");
-    CHECK_STR_EQ(perms, "n0");      /* dom0's alone */
-    free(perms);
+    CHECK_PERMS(PRIV "/0", "n0");      /* dom0's alone */
     CHECK(!xs_has(PRIV "/0/backend"));
     CHECK(!xs_has("/local/domain/5/device/vusb"));
     CHECK(!xs_has("/local/domain/0/backend/vusb"));

@@ -15,8 +15,6 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -70,46 +68,6 @@ static void put_normalised(const char *s, bool is_stderr)
         fputs("\n[no newline]\n", tr.f);
 }
 
-/* Reads the child's stdout and stderr to their ends. */
-static void read_outputs(int out, int err, char **out_r, char **err_r)
-{
-    struct pollfd fds[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
-    size_t lens[2] = { 0, 0 };
-    char *bufs[2] = { NULL, NULL };
-    FILE *streams[2];
-    char chunk[4096];
-    ssize_t r;
-    int i, open_fds = 2;
-
-    streams[0] = open_memstream(&bufs[0], &lens[0]);
-    streams[1] = open_memstream(&bufs[1], &lens[1]);
-    ASSERT(streams[0] && streams[1]);
-    while (open_fds) {
-        if (poll(fds, 2, -1) < 0) {
-            ASSERT(errno == EINTR);
-            continue;
-        }
-        for (i = 0; i < 2; i++) {
-            if (!fds[i].revents)
-                continue;
-            r = read(fds[i].fd, chunk, sizeof(chunk));
-            if (r > 0) {
-                fwrite(chunk, 1, r, streams[i]);
-            } else {
-                ASSERT(r == 0 || errno == EINTR);
-                if (r == 0) {
-                    fds[i].fd = -1;
-                    open_fds--;
-                }
-            }
-        }
-    }
-    fclose(streams[0]);
-    fclose(streams[1]);
-    *out_r = bufs[0];
-    *err_r = bufs[1];
-}
-
 /* argv for the child: $TEST_VALGRIND's words, xlusb, the command's. */
 static void build_argv(char *cmdline, char **argv)
 {
@@ -131,6 +89,12 @@ static void build_argv(char *cmdline, char **argv)
     argv[n] = NULL;
 }
 
+/* In a child of run: argv[0] with argv. */
+static void exec_argv(void *argv)
+{
+    execvp(((char **)argv)[0], argv);
+}
+
 /*
  * Runs argv[0] with argv, and adds "$ shown", what it printed and its
  * exit status to the transcript; returns its exit status.
@@ -138,26 +102,10 @@ static void build_argv(char *cmdline, char **argv)
 static int run(const char *shown, char **argv)
 {
     char *out, *err;
-    int outp[2], errp[2], status;
-    pid_t pid;
+    int status;
 
     fprintf(tr.f, "$ %s\n", shown);
-    ASSERT(!pipe2(outp, O_CLOEXEC) && !pipe2(errp, O_CLOEXEC));
-    fflush(NULL);
-    pid = fork();
-    ASSERT(pid >= 0);
-    if (pid == 0) {
-        dup2(outp[1], 1);
-        dup2(errp[1], 2);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(outp[1]);
-    close(errp[1]);
-    read_outputs(outp[0], errp[0], &out, &err);
-    close(outp[0]);
-    close(errp[0]);
-    ASSERT(waitpid(pid, &status, 0) == pid);
+    status = run_capture(exec_argv, argv, &out, &err);
     put_normalised(out, false);
     put_normalised(err, true);
     if (WIFSIGNALED(status))

@@ -184,21 +184,14 @@ static void test_write_rm_directory(void)
     GC_INIT(ctx);
     char **entries;
     unsigned int n = 99;
-    char *v;
 
     CHECK_INT_EQ(libxl__xs_write_checked(gc, XBT_NULL, "/test/d/a", "x"), 0);
     CHECK_INT_EQ(libxl__xs_printf(gc, XBT_NULL, "/test/d/b", "%d-%s", 3,
                                   "y"), 0);
     CHECK_INT_EQ(libxl__xs_writev(gc, XBT_NULL, "/test/d/c", kvs), 0);
-    v = xs_get("/test/d/a");
-    CHECK_STR_EQ(v, "x");
-    free(v);
-    v = xs_get("/test/d/b");
-    CHECK_STR_EQ(v, "3-y");
-    free(v);
-    v = xs_get("/test/d/c/k2");
-    CHECK_STR_EQ(v, "v2");
-    free(v);
+    CHECK_XS("/test/d/a", "x");
+    CHECK_XS("/test/d/b", "3-y");
+    CHECK_XS("/test/d/c/k2", "v2");
 
     entries = libxl__xs_directory(gc, XBT_NULL, "/test/d", &n);
     ASSERT(entries);
@@ -223,27 +216,18 @@ static void test_perms(void)
         { .id = 0, .perms = XS_PERM_READ },
         { .id = 5, .perms = XS_PERM_WRITE },
     };
-    char *p;
 
     fakedom_create(5, "guest5", "pv");
     CHECK_INT_EQ(libxl__xs_mknod(gc, XBT_NULL, "/test/node", perms, 2), 0);
-    p = xs_perms("/test/node");
-    CHECK_STR_EQ(p, "r0,w5");
-    free(p);
-    p = xs_get("/test/node");
-    CHECK_STR_EQ(p, "");
-    free(p);
+    CHECK_PERMS("/test/node", "r0,w5");
+    CHECK_XS("/test/node", "");
 
     /* Backend dir: owned by the backend (0), readable by the guest. */
     CHECK_INT_EQ(libxl__xs_mkdir_device(gc, XBT_NULL, "/test/be", 0, 5), 0);
-    p = xs_perms("/test/be");
-    CHECK_STR_EQ(p, "n0,r5");
-    free(p);
+    CHECK_PERMS("/test/be", "n0,r5");
     /* Frontend dir: the reverse. */
     CHECK_INT_EQ(libxl__xs_mkdir_device(gc, XBT_NULL, "/test/fe", 5, 0), 0);
-    p = xs_perms("/test/fe");
-    CHECK_STR_EQ(p, "n5,r0");
-    free(p);
+    CHECK_PERMS("/test/fe", "n5,r0");
     GC_FREE;
 }
 
@@ -258,7 +242,6 @@ static void test_transaction_conflict(void)
     long long val;
     int attempts = 0;
     int rc;
-    char *v;
 
     ASSERT(other);
     xs_put("/test/counter", "1");
@@ -282,9 +265,7 @@ static void test_transaction_conflict(void)
     libxl__xs_transaction_abort(gc, &t);
     CHECK_INT_EQ(rc, 0);
     CHECK_INT_EQ(attempts, 2);
-    v = xs_get("/test/counter");
-    CHECK_STR_EQ(v, "11");
-    free(v);
+    CHECK_XS("/test/counter", "11");
     xs_close(other);
     GC_FREE;
 }
@@ -305,12 +286,35 @@ static void test_transaction_abort(void)
     GC_FREE;
 }
 
+/*
+ * Domains 3 (pv), 4 (hvm) and 6 (pvh), as fakedom_create made them: they
+ * exist, with their types and 3 its uuid; 77 does not.
+ */
+static void check_domains_3_4_6(libxl__gc *gc)
+{
+    libxl_domain_type type;
+    const char *uuid;
+
+    CHECK_INT_EQ(libxl__domain_check_exists(gc, 3), 0);
+    CHECK_INT_EQ(libxl__domain_check_exists(gc, 77), ERROR_DOMAIN_NOTFOUND);
+    CHECK_INT_EQ(libxl__domain_type(gc, 3, &type), 0);
+    CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PV);
+    CHECK_INT_EQ(libxl__domain_type(gc, 4, &type), 0);
+    CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_HVM);
+    CHECK_INT_EQ(libxl__domain_type(gc, 6, &type), 0);
+    CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PVH);
+    CHECK_INT_EQ(libxl__domain_type(gc, 77, &type), ERROR_DOMAIN_NOTFOUND);
+    CHECK_INT_EQ(libxl__domain_uuid_string(gc, 3, &uuid), 0);
+    CHECK_STR_EQ(uuid, fakedom_uuid(3));
+    CHECK_INT_EQ(libxl__domain_uuid_string(gc, 77, &uuid),
+                 ERROR_DOMAIN_NOTFOUND);
+}
+
 static void test_domains(void)
 {
     libxl_ctx *ctx = setup();
     GC_INIT(ctx);
     libxl_domain_type type;
-    const char *uuid;
     uint32_t domid;
     char *name;
 
@@ -320,23 +324,9 @@ static void test_domains(void)
     fakedom_create(7, "12", "pv");       /* a name that is a number */
 
     CHECK_INT_EQ(libxl__domain_check_exists(gc, 0), 0);
-    CHECK_INT_EQ(libxl__domain_check_exists(gc, 3), 0);
-    CHECK_INT_EQ(libxl__domain_check_exists(gc, 77), ERROR_DOMAIN_NOTFOUND);
-
-    CHECK_INT_EQ(libxl__domain_type(gc, 3, &type), 0);
-    CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PV);
-    CHECK_INT_EQ(libxl__domain_type(gc, 4, &type), 0);
-    CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_HVM);
-    CHECK_INT_EQ(libxl__domain_type(gc, 6, &type), 0);
-    CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PVH);
-    CHECK_INT_EQ(libxl__domain_type(gc, 77, &type), ERROR_DOMAIN_NOTFOUND);
+    check_domains_3_4_6(gc);
     xs_put("/libxl/3/type", "paravirt");
     CHECK_INT_EQ(libxl__domain_type(gc, 3, &type), ERROR_FAIL);
-
-    CHECK_INT_EQ(libxl__domain_uuid_string(gc, 3, &uuid), 0);
-    CHECK_STR_EQ(uuid, fakedom_uuid(3));
-    CHECK_INT_EQ(libxl__domain_uuid_string(gc, 77, &uuid),
-                 ERROR_DOMAIN_NOTFOUND);
 
     CHECK_INT_EQ(libxl__resolve_domid(gc, "guest4", &domid), 0);
     CHECK_INT_EQ(domid, 4);
@@ -364,8 +354,6 @@ static void test_domains(void)
 static void test_domains_hypervisor(void)
 {
     libxl_ctx *ctx;
-    libxl_domain_type type;
-    const char *uuid;
     uint32_t domid;
 
     fake_hypervisor = true;
@@ -380,21 +368,7 @@ static void test_domains_hypervisor(void)
         xs_del("/libxl/3/type");
         xs_put("/local/domain/3/vm", "/vm/garbage");
 
-        CHECK_INT_EQ(libxl__domain_check_exists(gc, 3), 0);
-        CHECK_INT_EQ(libxl__domain_check_exists(gc, 77),
-                     ERROR_DOMAIN_NOTFOUND);
-        CHECK_INT_EQ(libxl__domain_type(gc, 3, &type), 0);
-        CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PV);
-        CHECK_INT_EQ(libxl__domain_type(gc, 4, &type), 0);
-        CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_HVM);
-        CHECK_INT_EQ(libxl__domain_type(gc, 6, &type), 0);
-        CHECK_INT_EQ(type, LIBXL_DOMAIN_TYPE_PVH);
-        CHECK_INT_EQ(libxl__domain_type(gc, 77, &type),
-                     ERROR_DOMAIN_NOTFOUND);
-        CHECK_INT_EQ(libxl__domain_uuid_string(gc, 3, &uuid), 0);
-        CHECK_STR_EQ(uuid, fakedom_uuid(3));
-        CHECK_INT_EQ(libxl__domain_uuid_string(gc, 77, &uuid),
-                     ERROR_DOMAIN_NOTFOUND);
+        check_domains_3_4_6(gc);
         CHECK_INT_EQ(libxl__resolve_domid(gc, "4", &domid), 0);
         CHECK_INT_EQ(domid, 4);
         GC_FREE;

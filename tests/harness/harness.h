@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -70,6 +71,16 @@ void tap_bail(const char *file, int line, const char *fmt, ...)
                            #a, #b, a_, b_); } while (0)
 #define SKIP(why) tap_skip(why)
 
+/*
+ * Runs child(arg) in a forked process whose stdout and stderr go to
+ * pipes: stderr to its own if err is given, else into stdout's.  Reads
+ * them to their ends, then waits for the process; returns its wait status
+ * and what it printed in *out (and *err), malloc'd and NUL-terminated.
+ * child should exit or exec; if it returns, the process _exits 127.
+ * Bails if a pipe, fork or wait fails.
+ */
+int run_capture(void (*child)(void *), void *arg, char **out, char **err);
+
 /*----- a private real xenstored -----*/
 
 /*
@@ -96,6 +107,20 @@ void xs_del(const char *path);
 bool xs_has(const char *path);
 /* Permissions of path as libxenstore's string form, e.g. "n5,r0". */
 char *xs_perms(const char *path);
+/* The value at path is want ("(absent)": there is none); its
+ * permissions (xs_perms' form) are want. */
+#define CHECK_XS(path, want) do { \
+    const char *p_ = (path), *w_ = (want); char *v_ = xs_get(p_); \
+    if (v_ ? strcmp(v_, w_) : strcmp(w_, "(absent)")) \
+        tap_fail(__FILE__, __LINE__, "%s = \"%s\", want \"%s\"", p_, \
+                 v_ ? v_ : "(absent)", w_); \
+    free(v_); } while (0)
+#define CHECK_PERMS(path, want) do { \
+    const char *p_ = (path), *w_ = (want); char *v_ = xs_perms(p_); \
+    if (!v_ || strcmp(v_, w_)) \
+        tap_fail(__FILE__, __LINE__, "perms of %s: \"%s\", want \"%s\"", \
+                 p_, v_ ? v_ : "(none)", w_); \
+    free(v_); } while (0)
 
 /*
  * A guest, as a toolstack would have created it: /local/domain/<id>

@@ -1,5 +1,6 @@
 /*
- * util.c - file-tree helpers and a clock for the harness.
+ * util.c - file-tree helpers, a clock and capturing a child's output for
+ * the harness.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -7,12 +8,16 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "harness_internal.h"
 
 static int rm_one(const char *path, const struct stat *st, int type,
@@ -102,4 +107,74 @@ long long harness_now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Reads each of the n fds to its end, into bufs[i] (malloc'd). */
+static void read_to_ends(const int *fd, char **bufs, int n)
+{
+    struct pollfd fds[2];
+    size_t lens[2];
+    FILE *streams[2];
+    char chunk[4096];
+    ssize_t r;
+    int i, open_fds = n;
+
+    for (i = 0; i < n; i++) {
+        fds[i] = (struct pollfd){ fd[i], POLLIN, 0 };
+        streams[i] = open_memstream(&bufs[i], &lens[i]);
+        ASSERT(streams[i]);
+    }
+    while (open_fds) {
+        if (poll(fds, n, -1) < 0) {
+            ASSERT(errno == EINTR);
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            if (!fds[i].revents)
+                continue;
+            r = read(fds[i].fd, chunk, sizeof(chunk));
+            if (r > 0) {
+                fwrite(chunk, 1, r, streams[i]);
+            } else {
+                ASSERT(r == 0 || errno == EINTR);
+                if (r == 0) {
+                    fds[i].fd = -1;
+                    open_fds--;
+                }
+            }
+        }
+    }
+    for (i = 0; i < n; i++)
+        ASSERT(fclose(streams[i]) == 0);
+}
+
+int run_capture(void (*child)(void *), void *arg, char **out, char **err)
+{
+    int pipes[2][2], rd[2], i, n = err ? 2 : 1, status;
+    char *bufs[2];
+    pid_t pid;
+
+    for (i = 0; i < n; i++)
+        ASSERT(pipe2(pipes[i], O_CLOEXEC) == 0);
+    fflush(NULL);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        dup2(pipes[0][1], 1);
+        dup2(pipes[n - 1][1], 2);
+        child(arg);
+        _exit(127);
+    }
+    for (i = 0; i < n; i++) {
+        close(pipes[i][1]);
+        rd[i] = pipes[i][0];
+    }
+    read_to_ends(rd, bufs, n);
+    for (i = 0; i < n; i++)
+        close(rd[i]);
+    ASSERT(waitpid(pid, &status, 0) == pid);
+    *out = bufs[0];
+    if (err)
+        *err = bufs[1];
+    return status;
 }
