@@ -104,9 +104,12 @@ _hidden void libxl__log(libxl_ctx *ctx, xentoollog_level msglevel,
 #define LIBXL__LOG_(l, e, d, f, ...) \
     libxl__log(CTX, XTL_##l, (e), __FILE__, __LINE__, __func__, (d), \
                f, ##__VA_ARGS__)
-#define LOG(l, f, ...)          LIBXL__LOG_(l, -1, INVALID_DOMID, f, ##__VA_ARGS__)
-#define LOGE(l, f, ...)         LIBXL__LOG_(l, errno, INVALID_DOMID, f, ##__VA_ARGS__)
-#define LOGEV(l, e, f, ...)     LIBXL__LOG_(l, (e), INVALID_DOMID, f, ##__VA_ARGS__)
+#define LOG(l, f, ...) \
+    LIBXL__LOG_(l, -1, INVALID_DOMID, f, ##__VA_ARGS__)
+#define LOGE(l, f, ...) \
+    LIBXL__LOG_(l, errno, INVALID_DOMID, f, ##__VA_ARGS__)
+#define LOGEV(l, e, f, ...) \
+    LIBXL__LOG_(l, (e), INVALID_DOMID, f, ##__VA_ARGS__)
 #define LOGD(l, d, f, ...)      LIBXL__LOG_(l, -1, (d), f, ##__VA_ARGS__)
 #define LOGED(l, d, f, ...)     LIBXL__LOG_(l, errno, (d), f, ##__VA_ARGS__)
 #define LOGEVD(l, e, d, f, ...) LIBXL__LOG_(l, (e), (d), f, ##__VA_ARGS__)

@@ -937,7 +937,8 @@ static void test_hostdev_list_and_lookups(void)
 }
 
 static const struct test tests[] = {
-    { "controller add/remove, synchronous: layout, perms", test_ctrl_add_remove_sync },
+    { "controller add/remove, synchronous: layout, perms",
+      test_ctrl_add_remove_sync },
     { "controller add/remove with a callback", test_ctrl_add_remove_async },
     { "controller defaults and devid choice", test_ctrl_defaults },
     { "controller bad input leaves nothing", test_ctrl_bad_input },
@@ -945,7 +946,8 @@ static const struct test tests[] = {
     { "controller destroy does not wait", test_ctrl_destroy_no_wait },
     { "controller types: qusb, pv without usbback, hvm", test_ctrl_types },
     { "destroy_all: every controller, devices back", test_destroy_all },
-    { "stale owner after a domain died; rebind", test_rebind_after_domain_died },
+    { "stale owner after a domain died; rebind",
+      test_rebind_after_domain_died },
     { "device add/remove, list, lookups, config", test_dev_add_remove },
     { "device add/remove/rebind with a callback", test_dev_async },
     { "composite device back to exactly its drivers", test_dev_composite },
@@ -955,11 +957,13 @@ static const struct test tests[] = {
     { "failed rebind is retried by usbdev_rebind", test_dev_rebind_later },
     { "a failed detach re-run finishes", test_dev_remove_rerun },
     { "unplugged device: listed and removable", test_dev_unplugged },
-    { "controller remove takes its devices back", test_ctrl_remove_with_devices },
+    { "controller remove takes its devices back",
+      test_ctrl_remove_with_devices },
     { "forged frontend changes nothing", test_forged_frontend },
     { "forged driver_path is refused", test_forged_driver_path },
     { "two processes attach one device: one wins", test_concurrent_attach },
-    { "host device list, domains, devid lookup", test_hostdev_list_and_lookups },
+    { "host device list, domains, devid lookup",
+      test_hostdev_list_and_lookups },
 };
 
 int main(int argc, char **argv)
