@@ -455,7 +455,7 @@ static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
                                 &type);
     if (rc) return rc;
     if (!type) {
-        LOGD(ERROR, domid, "No USB controller %d", devid);
+        LOGD(DEBUG, domid, "No USB controller %d", devid);
         return ERROR_NOTFOUND;
     }
     usbctrl->devid = devid;
@@ -488,6 +488,27 @@ static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
     if (rc) return rc;
     usbctrl->ports = val;
     return 0;
+}
+
+/* A controller that exists, logged as an error if it does not. */
+static int usbctrl_read_existing(libxl__gc *gc, uint32_t domid, int devid,
+                                 libxl_device_usbctrl *usbctrl)
+{
+    int rc = usbctrl_read(gc, XBT_NULL, domid, devid, usbctrl);
+
+    if (rc == ERROR_NOTFOUND)
+        LOGD(ERROR, domid, "No USB controller %d", devid);
+    return rc;
+}
+
+/*
+ * Only a backend in dom0 serves dom0's devices: another backend domain
+ * (a driver domain) owns its backend dir, and the busids it holds name
+ * devices of its own host, never dom0's.
+ */
+static bool usbctrl_is_dom0s(const libxl_device_usbctrl *usbctrl)
+{
+    return usbctrl->backend_domid == 0;
 }
 
 static int compare_ints(const void *a, const void *b)
@@ -534,7 +555,11 @@ static char *usbctrl_port_path(libxl__gc *gc, uint32_t domid,
     return GCSPRINTF("%s/port/%d", vusb_be_path(gc, usbctrl, domid), port);
 }
 
-/* The busid on a port, or NULL if the port is free. */
+/*
+ * The busid on a port, or NULL if the port is free.  ERROR_INVAL (logged)
+ * if it holds something that is not a busid: whoever reads the port
+ * skips it, and nobody takes the port.
+ */
 static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
                              uint32_t domid,
                              const libxl_device_usbctrl *usbctrl, int port,
@@ -547,138 +572,503 @@ static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
     rc = libxl__xs_read_checked(gc, t, path, &busid);
     if (rc) return rc;
     if (busid && *busid && !usb_busid_is_valid(busid)) {
-        LOGD(ERROR, domid, "%s holds \"%s\", which is not a USB busid",
-             path, busid);
-        return ERROR_FAIL;
+        LOGD(WARN, domid, "Ignoring %s: \"%s\" is not a USB busid", path,
+             busid);
+        return ERROR_INVAL;
     }
     *busid_r = busid && *busid ? busid : NULL;
     return 0;
 }
 
+/*
+ * Every change to a domain's controllers or ports, made in a transaction,
+ * also counts up /libxl/<domid>/usb-generation; the persisted
+ * configuration records the generation it matches.  So a process killed
+ * between the commit and the file update leaves a file whose generation
+ * is behind, and the next operation on the domain rebuilds it from
+ * xenstore: xenstore is the truth, the file is repaired from it.
+ */
+static char *usb_gen_path(libxl__gc *gc, uint32_t domid)
+{
+    return GCSPRINTF("/libxl/%u/usb-generation", domid);
+}
+
+static int usb_gen_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
+                        long long *gen_r)
+{
+    const char *val;
+    int rc;
+
+    rc = libxl__xs_read_checked(gc, t, usb_gen_path(gc, domid), &val);
+    if (rc) return rc;
+    *gen_r = 0;
+    if (val && libxl__strtoint(val, 0, INT_MAX, gen_r))
+        LOGD(WARN, domid, "%s: \"%s\" is not a generation; taken as 0",
+             usb_gen_path(gc, domid), val);
+    return 0;
+}
+
+static int usb_gen_bump(libxl__gc *gc, xs_transaction_t t, uint32_t domid)
+{
+    long long gen;
+    int rc;
+
+    rc = usb_gen_read(gc, t, domid, &gen);
+    if (rc) return rc;
+    return libxl__xs_printf(gc, t, usb_gen_path(gc, domid), "%lld",
+                            (gen + 1) % INT_MAX);
+}
+
 /*----- host-side ownership record -----*/
+
+/*
+ * Who holds a host device.  The record /libxl/usbback/<busid>/owner is
+ * "<domid>/<devid>/<port>", with "/attaching" appended from the
+ * transaction that takes the port until the device is fully the guest's.
+ * A record whose port no longer holds the busid is stale: nobody.
+ */
+typedef struct {
+    uint32_t domid;         /* INVALID_DOMID: nobody */
+    int ctrl, port;
+    bool attaching;
+} usb_owner;
 
 static char *usb_owner_path(libxl__gc *gc, const char *busid)
 {
     return GCSPRINTF("%s/owner", usb_hostdev_info_path(gc, busid));
 }
 
-/*
- * Who holds busid, from its ownership record: *domid_r, *ctrl_r, *port_r,
- * or *domid_r = INVALID_DOMID if nobody.  A record whose port no longer
- * holds busid (the domain or the controller is gone) is stale: nobody.
- */
-static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
-                          const char *busid, uint32_t *domid_r,
-                          int *ctrl_r, int *port_r)
+static bool usb_owner_is(const usb_owner *o, uint32_t domid, int ctrl,
+                         int port)
 {
-    const char *path = usb_owner_path(gc, busid);
+    return o->domid == domid && o->ctrl == ctrl && o->port == port;
+}
+
+/* Does port of controller ctrl of domid hold busid? */
+static int usb_port_holds(libxl__gc *gc, xs_transaction_t t,
+                          uint32_t domid, int ctrl, int port,
+                          const char *busid, bool *holds_r)
+{
     libxl_device_usbctrl usbctrl;
-    long long domid, ctrl, port;
-    const char *owner, *held;
-    char *s, *slash1, *slash2;
+    const char *held = NULL;
     int rc;
 
     libxl_device_usbctrl_init(&usbctrl);
-    *domid_r = INVALID_DOMID;
-    rc = libxl__xs_read_checked(gc, t, path, &owner);
-    if (rc || !owner) goto out;
-
-    s = libxl__strdup(gc, owner);
-    slash1 = strchr(s, '/');
-    slash2 = slash1 ? strchr(slash1 + 1, '/') : NULL;
-    if (!slash2) goto bad;
-    *slash1 = *slash2 = 0;
-    if (libxl__strtoint(s, 0, INT32_MAX, &domid) ||
-        libxl__strtoint(slash1 + 1, 0, INT_MAX, &ctrl) ||
-        libxl__strtoint(slash2 + 1, 1, USBIF_MAX_PORTNR, &port))
-        goto bad;
-
-    if (!libxl__xs_read(gc, t, GCSPRINTF("%s/type",
-                                         vusb_libxl_path(gc, domid, ctrl))))
-        goto stale;     /* the controller, or its domain, is gone */
+    *holds_r = false;
     rc = usbctrl_read(gc, t, domid, ctrl, &usbctrl);
-    if (rc) goto out;
-    rc = usbctrl_port_read(gc, t, domid, &usbctrl, port, &held);
-    if (rc) goto out;
-    if (!held || strcmp(held, busid)) goto stale;
-
-    *domid_r = domid;
-    *ctrl_r = ctrl;
-    *port_r = port;
-    goto out;
-
-bad:
-    LOG(WARN, "%s: malformed record \"%s\"; taken as stale", path, owner);
-    rc = 0;
-    goto out;
-stale:
-    LOG(DEBUG, "%s: stale record \"%s\" (its port no longer holds %s)",
-        path, owner, busid);
-    rc = 0;
+    if (rc == ERROR_NOTFOUND) {
+        rc = 0;                 /* the controller, or its domain, is gone */
+        goto out;
+    }
+    if (!rc && port <= usbctrl.ports)
+        rc = usbctrl_port_read(gc, t, domid, &usbctrl, port, &held);
+    if (rc == ERROR_INVAL) rc = 0;
+    *holds_r = !rc && held && !strcmp(held, busid);
 out:
     libxl_device_usbctrl_dispose(&usbctrl);
     return rc;
 }
 
-/*----- the persisted configuration -----*/
+/* The record as written, or o->domid = INVALID_DOMID if none or stale. */
+static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
+                          const char *busid, usb_owner *o)
+{
+    const char *path = usb_owner_path(gc, busid);
+    long long domid, ctrl, port;
+    char *s, *part[4];
+    const char *rec;
+    bool holds;
+    int i, rc;
+
+    o->domid = INVALID_DOMID;
+    rc = libxl__xs_read_checked(gc, t, path, &rec);
+    if (rc || !rec) return rc;
+
+    s = libxl__strdup(gc, rec);
+    for (i = 0; i < 4 && s; i++)
+        part[i] = strsep(&s, "/");
+    if (i < 3 || s || (i == 4 && strcmp(part[3], "attaching")) ||
+        libxl__strtoint(part[0], 0, INT32_MAX, &domid) ||
+        libxl__strtoint(part[1], 0, INT_MAX, &ctrl) ||
+        libxl__strtoint(part[2], 1, USBIF_MAX_PORTNR, &port)) {
+        LOG(WARN, "%s: malformed record \"%s\"", path, rec);
+        return 0;
+    }
+    rc = usb_port_holds(gc, t, domid, ctrl, port, busid, &holds);
+    if (rc) return rc;
+    if (!holds) {
+        LOG(DEBUG, "%s: stale record \"%s\" (its port no longer holds %s)",
+            path, rec, busid);
+        return 0;
+    }
+    o->domid = domid;
+    o->ctrl = ctrl;
+    o->port = port;
+    o->attaching = i == 4;
+    return 0;
+}
+
+static int usb_owner_write(libxl__gc *gc, xs_transaction_t t,
+                           const char *busid, uint32_t domid, int ctrl,
+                           int port, bool attaching)
+{
+    return libxl__xs_printf(gc, t, usb_owner_path(gc, busid), "%u/%d/%d%s",
+                            domid, ctrl, port, attaching ? "/attaching" : "");
+}
 
 /*
- * Updates domid's persisted USB configuration: drops controller devid
- * with its devices (port 0) or the device at devid:port, then appends
- * usbctrl and usbdev if they are given.
+ * The driver that claims busid for a guest when one does, as sysfs tells:
+ * "usbback" (a pv controller's) or "usbfs" (a QEMU's, or any program's
+ * through libusb), else NULL.
+ */
+static int usb_claiming_driver(libxl__gc *gc, const char *busid,
+                               const char **drv_r)
+{
+    char **intfs, *drvpath;
+    const char *name;
+    int i, num, rc;
+
+    *drv_r = NULL;
+    if (!usb_device_is_present(gc, busid)) return 0;
+    rc = sysfs_usb_list(gc, busid, &intfs, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
+        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
+        if (rc) return rc;
+        name = drvpath ? strrchr(drvpath, '/') + 1 : "";
+        if (!strcmp(name, "usbback") || !strcmp(name, "usbfs")) {
+            *drv_r = libxl__strdup(gc, name);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* The first port of domid's dom0-served controllers that holds busid. */
+static int usb_find_holder_in(libxl__gc *gc, xs_transaction_t t,
+                              uint32_t domid, const char *busid,
+                              usb_owner *o)
+{
+    libxl_device_usbctrl usbctrl;
+    const char *held;
+    int *devids;
+    int i, num, port, rc;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    rc = usbctrl_devids(gc, t, domid, &devids, &num);
+    for (i = 0; !rc && i < num && o->domid == INVALID_DOMID; i++) {
+        if (usbctrl_read(gc, t, domid, devids[i], &usbctrl) ||
+            !usbctrl_is_dom0s(&usbctrl))
+            continue;
+        for (port = 1; port <= usbctrl.ports; port++) {
+            if (usbctrl_port_read(gc, t, domid, &usbctrl, port, &held) ||
+                !held || strcmp(held, busid))
+                continue;
+            o->domid = domid;
+            o->ctrl = usbctrl.devid;
+            o->port = port;
+            o->attaching = false;
+            break;
+        }
+    }
+    libxl_device_usbctrl_dispose(&usbctrl);
+    return rc;
+}
+
+/*
+ * Looks for busid on every port of every domain: what another toolstack
+ * (Debian's xl) assigned has no record of ours.  O(all ports): only for
+ * when the record and sysfs disagree.
+ */
+static int usb_find_holder(libxl__gc *gc, xs_transaction_t t,
+                           const char *busid, usb_owner *o)
+{
+    unsigned int i, n = 0;
+    long long domid;
+    char **entries;
+    int rc = 0;
+
+    o->domid = INVALID_DOMID;
+    entries = libxl__xs_directory(gc, t, "/libxl", &n);
+    for (i = 0; entries && i < n && !rc && o->domid == INVALID_DOMID; i++) {
+        if (libxl__strtoint(entries[i], 0, INT32_MAX, &domid)) continue;
+        rc = usb_find_holder_in(gc, t, domid, busid, o);
+    }
+    return rc;
+}
+
+/*
+ * Who holds busid, from more than one witness: the ownership record, and
+ * if it names nobody, sysfs.  Interfaces on usbback or usbfs with no
+ * record mean someone else may have given the device away: the ports of
+ * every domain are searched.  *claim_r is the claiming driver's name when
+ * sysfs says the device is claimed and no domain holds it (a leftover on
+ * usbback, or a program on the host on usbfs), else NULL.
+ */
+static int usb_holder(libxl__gc *gc, xs_transaction_t t, const char *busid,
+                      usb_owner *o, const char **claim_r)
+{
+    int rc;
+
+    *claim_r = NULL;
+    rc = usb_owner_read(gc, t, busid, o);
+    if (rc || o->domid != INVALID_DOMID) return rc;
+    rc = usb_claiming_driver(gc, busid, claim_r);
+    if (rc || !*claim_r) return rc;
+    rc = usb_find_holder(gc, t, busid, o);
+    if (!rc && o->domid != INVALID_DOMID) *claim_r = NULL;
+    return rc;
+}
+
+/* Refuses a device someone holds; ERROR_DEVICE_EXISTS, logged. */
+static int usb_check_free(libxl__gc *gc, uint32_t domid, const char *busid,
+                          const usb_owner *o, const char *claim)
+{
+    if (o->domid != INVALID_DOMID) {
+        LOGD(ERROR, domid, "USB device %s is already assigned to domain %u "
+             "(controller %d port %d)%s", busid, o->domid, o->ctrl, o->port,
+             o->attaching ? "; that attach did not finish: run it again "
+             "to finish it, or detach it" : "");
+        return ERROR_DEVICE_EXISTS;
+    }
+    if (claim && !strcmp(claim, "usbfs")) {
+        LOGD(ERROR, domid, "USB device %s is claimed by a program on the "
+             "host (its interfaces are on usbfs); stop that program first",
+             busid);
+        return ERROR_DEVICE_EXISTS;
+    }
+    return 0;
+}
+
+/*
+ * The device at port of usbctrl as dom0 vouches for it: the port holds a
+ * busid, the controller is served by dom0, and the ownership record is
+ * this port's, fully attached (or absent: another toolstack assigned
+ * it).  ERROR_NOTFOUND otherwise; what is skipped and why is logged.
+ */
+static int usbdev_read(libxl__gc *gc, uint32_t domid,
+                       const libxl_device_usbctrl *usbctrl, int port,
+                       libxl_device_usbdev *usbdev, const char **busid_r)
+{
+    const char *busid;
+    usb_owner o;
+    int rc;
+
+    if (!usbctrl_is_dom0s(usbctrl)) return ERROR_NOTFOUND;
+    rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
+    if (rc == ERROR_INVAL || (!rc && !busid)) return ERROR_NOTFOUND;
+    if (rc) return rc;
+    rc = usb_owner_read(gc, XBT_NULL, busid, &o);
+    if (rc) return rc;
+    if (o.domid != INVALID_DOMID && !usb_owner_is(&o, domid, usbctrl->devid,
+                                                  port)) {
+        LOGD(WARN, domid, "Ignoring controller %d port %d: it holds %s, "
+             "which is domain %u's (controller %d port %d)", usbctrl->devid,
+             port, busid, o.domid, o.ctrl, o.port);
+        return ERROR_NOTFOUND;
+    }
+    if (o.attaching) {
+        LOGD(DEBUG, domid, "%s on controller %d port %d is still being "
+             "attached", busid, usbctrl->devid, port);
+        return ERROR_NOTFOUND;
+    }
+    usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
+    usbdev->ctrl = usbctrl->devid;
+    usbdev->port = port;
+    if (busid_r) *busid_r = busid;
+    return usb_busid_to_busaddr(gc, busid, &usbdev->u.hostdev.hostbus,
+                                &usbdev->u.hostdev.hostaddr);
+}
+
+/* Appends the devices of usbctrl to *usbdevs (malloc'd, *num of them). */
+static int usbdev_list_ctrl(libxl__gc *gc, uint32_t domid,
+                            const libxl_device_usbctrl *usbctrl,
+                            libxl_device_usbdev **usbdevs, int *num)
+{
+    libxl_device_usbdev *d;
+    int port, rc;
+
+    for (port = 1; port <= usbctrl->ports; port++) {
+        *usbdevs = libxl__realloc(NOGC, *usbdevs,
+                                  (*num + 1) * sizeof(**usbdevs));
+        d = &(*usbdevs)[*num];
+        libxl_device_usbdev_init(d);
+        rc = usbdev_read(gc, domid, usbctrl, port, d, NULL);
+        if (!rc) {
+            (*num)++;
+            continue;
+        }
+        libxl_device_usbdev_dispose(d);
+        if (rc != ERROR_NOTFOUND) return rc;
+    }
+    return 0;
+}
+
+/*----- the persisted configuration -----*/
+
+/* What xenstore says the domain has, as the configuration lists it. */
+static int usb_config_from_xenstore(libxl__gc *gc, uint32_t domid,
+                                    libxl_domain_usb_config *cfg)
+{
+    libxl_device_usbctrl *c;
+    int *devids;
+    int i, num, rc;
+
+    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &num);
+    if (rc) return rc;
+    cfg->usbctrls = libxl__calloc(NOGC, num ? num : 1, sizeof(*c));
+    for (i = 0; i < num; i++) {
+        c = &cfg->usbctrls[cfg->num_usbctrls];
+        libxl_device_usbctrl_init(c);
+        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], c);
+        if (rc) {
+            libxl_device_usbctrl_dispose(c);
+            if (rc == ERROR_NOTFOUND) continue;
+            return rc;
+        }
+        cfg->num_usbctrls++;
+        rc = usbdev_list_ctrl(gc, domid, c, &cfg->usbdevs, &cfg->num_usbdevs);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Drops controller devid with its devices (port 0) or the device at
+ * devid:port, then appends usbctrl and usbdev if they are given. */
+static void usb_config_change(libxl__gc *gc, libxl_domain_usb_config *cfg,
+                              int devid, int port,
+                              const libxl_device_usbctrl *usbctrl,
+                              const libxl_device_usbdev *usbdev)
+{
+    int i, j;
+
+    for (i = j = 0; i < cfg->num_usbctrls; i++) {
+        if (!port && cfg->usbctrls[i].devid == devid)
+            libxl_device_usbctrl_dispose(&cfg->usbctrls[i]);
+        else
+            cfg->usbctrls[j++] = cfg->usbctrls[i];
+    }
+    cfg->num_usbctrls = j;
+    for (i = j = 0; i < cfg->num_usbdevs; i++) {
+        if (cfg->usbdevs[i].ctrl == devid &&
+            (!port || cfg->usbdevs[i].port == port))
+            libxl_device_usbdev_dispose(&cfg->usbdevs[i]);
+        else
+            cfg->usbdevs[j++] = cfg->usbdevs[i];
+    }
+    cfg->num_usbdevs = j;
+
+    if (usbctrl) {
+        cfg->usbctrls = libxl__realloc(NOGC, cfg->usbctrls,
+                         (cfg->num_usbctrls + 1) * sizeof(*cfg->usbctrls));
+        libxl_device_usbctrl_init(&cfg->usbctrls[cfg->num_usbctrls]);
+        libxl_device_usbctrl_copy(CTX, &cfg->usbctrls[cfg->num_usbctrls++],
+                                  usbctrl);
+    }
+    if (usbdev) {
+        cfg->usbdevs = libxl__realloc(NOGC, cfg->usbdevs,
+                         (cfg->num_usbdevs + 1) * sizeof(*cfg->usbdevs));
+        libxl_device_usbdev_init(&cfg->usbdevs[cfg->num_usbdevs]);
+        libxl_device_usbdev_copy(CTX, &cfg->usbdevs[cfg->num_usbdevs++],
+                                 usbdev);
+    }
+}
+
+/*
+ * Brings domid's persisted USB configuration up to date after a change
+ * to xenstore (usb_config_change's arguments; devid -1: none).  The
+ * caller holds the domain lock.  The change is applied to the file if
+ * the file was up to date before it (one generation behind, or already
+ * at this one: applying it twice is harmless); else the file is behind
+ * from an operation that died, and is rebuilt from xenstore.
  */
 static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
                              int port, const libxl_device_usbctrl *usbctrl,
                              const libxl_device_usbdev *usbdev)
 {
-    libxl__domain_userdata_lock *lock;
     libxl_domain_usb_config cfg;
-    int i, j, rc;
+    long long gen;
+    int rc;
 
     libxl_domain_usb_config_init(&cfg);
-    lock = libxl__lock_domain_userdata(gc, domid);
-    if (!lock) {
-        rc = ERROR_LOCK_FAIL;
-        goto out;
-    }
+    rc = usb_gen_read(gc, XBT_NULL, domid, &gen);
+    if (rc) goto out;
     rc = libxl__get_domain_usb_config(gc, domid, &cfg);
     if (rc) goto out;
-
-    for (i = j = 0; i < cfg.num_usbctrls; i++) {
-        if (!port && cfg.usbctrls[i].devid == devid)
-            libxl_device_usbctrl_dispose(&cfg.usbctrls[i]);
-        else
-            cfg.usbctrls[j++] = cfg.usbctrls[i];
+    if (devid < 0 && cfg.generation == gen) goto out;   /* up to date */
+    if (cfg.generation == gen || cfg.generation + 1 == gen) {
+        usb_config_change(gc, &cfg, devid, port, usbctrl, usbdev);
+    } else {
+        LOGD(INFO, domid, "The persisted USB configuration (generation %d) "
+             "is behind xenstore's (%lld); rebuilt from xenstore",
+             cfg.generation, gen);
+        libxl_domain_usb_config_dispose(&cfg);
+        libxl_domain_usb_config_init(&cfg);
+        rc = usb_config_from_xenstore(gc, domid, &cfg);
+        if (rc) goto out;
     }
-    cfg.num_usbctrls = j;
-    for (i = j = 0; i < cfg.num_usbdevs; i++) {
-        if (cfg.usbdevs[i].ctrl == devid &&
-            (!port || cfg.usbdevs[i].port == port))
-            libxl_device_usbdev_dispose(&cfg.usbdevs[i]);
-        else
-            cfg.usbdevs[j++] = cfg.usbdevs[i];
-    }
-    cfg.num_usbdevs = j;
-
-    if (usbctrl) {
-        cfg.usbctrls = libxl__realloc(NOGC, cfg.usbctrls,
-                         (cfg.num_usbctrls + 1) * sizeof(*cfg.usbctrls));
-        libxl_device_usbctrl_init(&cfg.usbctrls[cfg.num_usbctrls]);
-        libxl_device_usbctrl_copy(CTX, &cfg.usbctrls[cfg.num_usbctrls++],
-                                  usbctrl);
-    }
-    if (usbdev) {
-        cfg.usbdevs = libxl__realloc(NOGC, cfg.usbdevs,
-                         (cfg.num_usbdevs + 1) * sizeof(*cfg.usbdevs));
-        libxl_device_usbdev_init(&cfg.usbdevs[cfg.num_usbdevs]);
-        libxl_device_usbdev_copy(CTX, &cfg.usbdevs[cfg.num_usbdevs++],
-                                 usbdev);
-    }
+    cfg.generation = gen;
     rc = libxl__set_domain_usb_config(gc, domid, &cfg);
 out:
-    if (lock) libxl__unlock_domain_userdata(lock);
     libxl_domain_usb_config_dispose(&cfg);
     return rc;
+}
+
+/* Repairs the configuration if an earlier operation left it behind. */
+static int usb_config_sync(libxl__gc *gc, uint32_t domid)
+{
+    return usb_config_update(gc, domid, -1, -1, NULL, NULL);
+}
+
+/*----- every mutating operation: its ao, its domain, the lock -----*/
+
+typedef struct usb_op usb_op;
+typedef void usb_op_fn(libxl__egc *egc, usb_op *op);
+struct usb_op {
+    /* filled in by usb_op_start */
+    libxl__ao *ao;
+    uint32_t domid;
+    usb_op_fn *locked;          /* runs with the lock held */
+    /* private */
+    libxl__domain_lock lock;
+};
+
+static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
+                                 int rc);
+
+/* Runs locked(egc, op) once op->domid's lock is held. */
+static void usb_op_start(libxl__egc *egc, usb_op *op, libxl__ao *ao,
+                         uint32_t domid, usb_op_fn *locked)
+{
+    op->ao = ao;
+    op->domid = domid;
+    op->locked = locked;
+    libxl__domain_lock_init(&op->lock);
+    op->lock.ao = ao;
+    op->lock.domid = domid;
+    op->lock.callback = usb_op_lock_acquired;
+    libxl__domain_lock_acquire(egc, &op->lock);
+}
+
+static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
+                                 int rc)
+{
+    usb_op *op = CONTAINER_OF(dl, *op, lock);
+
+    if (rc) {
+        libxl__ao_complete(egc, op->ao, rc);
+        return;
+    }
+    op->locked(egc, op);
+}
+
+/* Ends the operation: the lock is let go, the ao completes with rc. */
+static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
+{
+    STATE_AO_GC(op->ao);
+
+    libxl__domain_lock_release(gc, &op->lock);
+    libxl__ao_complete(egc, ao, rc);
 }
 
 /*----- adding a controller -----*/
@@ -871,19 +1261,20 @@ static int usbctrl_dm_add(libxl__gc *gc, uint32_t domid,
     return usb_dm_device_add(gc, domid, id, args);
 }
 
-/* Removes path, and its parent too if that is left empty. */
-static int xs_rm_with_parent(libxl__gc *gc, xs_transaction_t t,
-                             const char *path)
+/* Removes path, and up to `levels` of its parents that it leaves empty. */
+static int xs_rm_with_parents(libxl__gc *gc, xs_transaction_t t,
+                              const char *path, int levels)
 {
     char *parent = libxl__strdup(gc, path);
     unsigned int n;
     int rc;
 
     rc = libxl__xs_rm_checked(gc, t, path);
-    if (rc) return rc;
-    *strrchr(parent, '/') = 0;
-    if (libxl__xs_directory(gc, t, parent, &n) && !n)
+    while (!rc && levels--) {
+        *strrchr(parent, '/') = 0;
+        if (!libxl__xs_directory(gc, t, parent, &n) || n) break;
         rc = libxl__xs_rm_checked(gc, t, parent);
+    }
     return rc;
 }
 
@@ -897,13 +1288,18 @@ static int usbctrl_del_xenstore(libxl__gc *gc, uint32_t domid,
     for (;;) {
         rc = libxl__xs_transaction_start(gc, &t);
         if (rc) goto out;
-        rc = xs_rm_with_parent(gc, t, vusb_be_path(gc, usbctrl, domid));
+        rc = xs_rm_with_parents(gc, t, vusb_be_path(gc, usbctrl, domid),
+                                1);
         if (rc) goto out;
-        rc = xs_rm_with_parent(gc, t,
-                               vusb_fe_path(gc, domid, usbctrl->devid));
+        rc = xs_rm_with_parents(gc, t,
+                                vusb_fe_path(gc, domid, usbctrl->devid), 1);
         if (rc) goto out;
-        rc = xs_rm_with_parent(gc, t,
-                               vusb_libxl_path(gc, domid, usbctrl->devid));
+        /* .../device/vusb/<devid>: vusb and device too, if left empty */
+        rc = xs_rm_with_parents(gc, t,
+                                vusb_libxl_path(gc, domid, usbctrl->devid),
+                                2);
+        if (rc) goto out;
+        rc = usb_gen_bump(gc, t, domid);
         if (rc) goto out;
         rc = libxl__xs_transaction_commit(gc, &t);
         if (!rc) break;
@@ -1059,6 +1455,7 @@ static int usbctrl_add_xenstore(libxl__gc *gc, uint32_t domid,
         } else {
             rc = usbctrl_add_xenbus(gc, t, domid, usbctrl);
         }
+        if (!rc) rc = usb_gen_bump(gc, t, domid);
         if (rc) goto out;
 
         rc = libxl__xs_transaction_commit(gc, &t);
@@ -1127,10 +1524,26 @@ static void usbctrl_add_backend_ready(libxl__egc *egc,
     uas->callback(egc, uas, rc);
 }
 
+typedef struct {
+    usb_op op;
+    usbctrl_add_state uas;
+} usbctrl_add_op;
+
+static void usbctrl_add_locked(libxl__egc *egc, usb_op *op)
+{
+    usbctrl_add_op *cao = CONTAINER_OF(op, *cao, op);
+
+    cao->uas.ao = op->ao;
+    cao->uas.domid = op->domid;
+    usbctrl_add_start(egc, &cao->uas);
+}
+
 static void usbctrl_add_done(libxl__egc *egc, usbctrl_add_state *uas,
                              int rc)
 {
-    libxl__ao_complete(egc, uas->ao, rc);
+    usbctrl_add_op *cao = CONTAINER_OF(uas, *cao, uas);
+
+    usb_op_complete(egc, &cao->op, rc);
 }
 
 int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
@@ -1139,170 +1552,12 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
 {
     AO_CREATE(ctx, domid, ao_how);
     EGC_INIT(ctx);
-    usbctrl_add_state *uas;
+    usbctrl_add_op *cao;
 
-    GCNEW(uas);
-    uas->ao = ao;
-    uas->domid = domid;
-    uas->usbctrl = usbctrl;
-    uas->callback = usbctrl_add_done;
-    usbctrl_add_start(egc, uas);
-    EGC_FREE;
-    return AO_INPROGRESS;
-}
-
-/*----- removing a controller -----*/
-
-static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
-                              const libxl_device_usbctrl *usbctrl, int port);
-
-typedef struct {
-    libxl__ao *ao;
-    uint32_t domid;
-    libxl_device_usbctrl usbctrl;
-    libxl__ev_devstate ds;
-} usbctrl_remove_state;
-
-static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
-                                  int rc);
-
-/* Asks the backend to close: online = 0, state = Closing. */
-static int usbctrl_close(libxl__gc *gc, uint32_t domid,
-                         const libxl_device_usbctrl *usbctrl)
-{
-    const char *be_path = vusb_be_path(gc, usbctrl, domid);
-    xs_transaction_t t = XBT_NULL;
-    int rc;
-
-    for (;;) {
-        rc = libxl__xs_transaction_start(gc, &t);
-        if (rc) goto out;
-        rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
-            "online", "0",
-            "state", GCSPRINTF("%d", XenbusStateClosing),
-            NULL });
-        if (rc) goto out;
-        rc = libxl__xs_transaction_commit(gc, &t);
-        if (!rc) break;
-        if (rc < 0) goto out;
-    }
-out:
-    libxl__xs_transaction_abort(gc, &t);
-    return rc;
-}
-
-/* Takes back every device of a controller, stopping at the first failure. */
-static int usbctrl_remove_devices(libxl__gc *gc, uint32_t domid,
-                                  const libxl_device_usbctrl *usbctrl)
-{
-    int port, rc;
-
-    for (port = 1; port <= usbctrl->ports; port++) {
-        rc = usbdev_remove_port(gc, domid, usbctrl, port);
-        if (rc && rc != ERROR_NOTFOUND) return rc;
-    }
-    return 0;
-}
-
-/*
- * Removes the devices of controller devid, then (unless force) closes it
- * and waits for the backend, then deletes it; completes the ao.
- */
-static void usbctrl_remove(libxl__egc *egc, libxl__ao *ao, uint32_t domid,
-                           int devid, bool force)
-{
-    libxl__gc *gc = libxl__ao_inprogress_gc(ao);
-    usbctrl_remove_state *urs;
-    int rc;
-
-    GCNEW(urs);
-    urs->ao = ao;
-    urs->domid = domid;
-    libxl_device_usbctrl_init(&urs->usbctrl);
-    libxl__ev_devstate_init(&urs->ds);
-
-    rc = usbctrl_read(gc, XBT_NULL, domid, devid, &urs->usbctrl);
-    if (rc) goto out;
-    rc = usbctrl_remove_devices(gc, domid, &urs->usbctrl);
-    if (rc) goto out;
-    if (force || usbctrl_is_dm(&urs->usbctrl)) {
-        rc = usbctrl_remove_now(gc, domid, &urs->usbctrl);
-        goto out;
-    }
-    rc = usbctrl_close(gc, domid, &urs->usbctrl);
-    if (rc) goto out;
-    rc = libxl__ev_devstate_wait(ao, &urs->ds, usbctrl_remove_closed,
-             GCSPRINTF("%s/state", vusb_be_path(gc, &urs->usbctrl, domid)),
-             XenbusStateClosed, XenbusStateClosed,
-             LIBXL_DESTROY_TIMEOUT * 1000);
-    if (rc) goto out;
-    return;
-out:
-    libxl_device_usbctrl_dispose(&urs->usbctrl);
-    libxl__ao_complete(egc, ao, rc);
-}
-
-static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
-                                  int rc)
-{
-    usbctrl_remove_state *urs = CONTAINER_OF(ds, *urs, ds);
-    STATE_AO_GC(urs->ao);
-
-    if (rc)
-        LOGD(WARN, urs->domid, "The backend of USB controller %d did not "
-             "close (%s); removing it anyway", urs->usbctrl.devid,
-             rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
-    rc = usbctrl_del(gc, urs->domid, &urs->usbctrl);
-    libxl_device_usbctrl_dispose(&urs->usbctrl);
-    libxl__ao_complete(egc, ao, rc);
-}
-
-static int usbctrl_remove_ao(libxl_ctx *ctx, uint32_t domid,
-                             const libxl_device_usbctrl *usbctrl, bool force,
-                             const libxl_asyncop_how *ao_how)
-{
-    AO_CREATE(ctx, domid, ao_how);
-    EGC_INIT(ctx);
-
-    (void)gc;
-    usbctrl_remove(egc, ao, domid, usbctrl->devid, force);
-    EGC_FREE;
-    return AO_INPROGRESS;
-}
-
-int libxl_device_usbctrl_remove(libxl_ctx *ctx, uint32_t domid,
-                                libxl_device_usbctrl *usbctrl,
-                                const libxl_asyncop_how *ao_how)
-{
-    return usbctrl_remove_ao(ctx, domid, usbctrl, false, ao_how);
-}
-
-int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
-                                 libxl_device_usbctrl *usbctrl,
-                                 const libxl_asyncop_how *ao_how)
-{
-    return usbctrl_remove_ao(ctx, domid, usbctrl, true, ao_how);
-}
-
-int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
-                                     const libxl_asyncop_how *ao_how)
-{
-    AO_CREATE(ctx, domid, ao_how);
-    EGC_INIT(ctx);
-    libxl_device_usbctrl usbctrl;
-    int *devids;
-    int i, num, rc;
-
-    libxl_device_usbctrl_init(&usbctrl);
-    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &num);
-    for (i = 0; !rc && i < num; i++) {
-        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
-        if (!rc) rc = usbctrl_remove_devices(gc, domid, &usbctrl);
-        if (!rc) rc = usbctrl_del_xenstore(gc, domid, &usbctrl);
-    }
-    if (!rc) rc = libxl__remove_domain_usb_config(gc, domid);
-    libxl_device_usbctrl_dispose(&usbctrl);
-    libxl__ao_complete(egc, ao, rc);
+    GCNEW(cao);
+    cao->uas.usbctrl = usbctrl;
+    cao->uas.callback = usbctrl_add_done;
+    usb_op_start(egc, &cao->op, ao, domid, usbctrl_add_locked);
     EGC_FREE;
     return AO_INPROGRESS;
 }
@@ -1348,6 +1603,7 @@ static int usbdev_unbind_usbback(libxl__gc *gc, const char *busid)
     char **intfs, *drvpath;
     int i, num, rc;
 
+    if (!usb_device_is_present(gc, busid)) return 0;
     rc = sysfs_usb_list(gc, busid, &intfs, &num);
     if (rc) return rc;
     for (i = 0; i < num; i++) {
@@ -1361,24 +1617,20 @@ static int usbdev_unbind_usbback(libxl__gc *gc, const char *busid)
 }
 
 /*
- * Detach step 3: every interface of busid back to its recorded driver.
- * A record is dropped once its interface is back; the device's host-side
- * dir once all are (or at once if the device is unplugged: the kernel
- * probes its drivers when it comes back).  The caller has cleared the
- * ownership record.
+ * Detach step 2: every interface of busid back to its recorded driver,
+ * each record dropped once its interface is back.  An unplugged device
+ * needs nothing (the kernel probes its drivers when it comes back).  On
+ * failure the record stays, for libxl_device_usbdev_rebind.
  */
-static int usbdev_rebind(libxl__gc *gc, const char *busid)
+static int usbdev_rebind_intfs(libxl__gc *gc, const char *busid)
 {
     char **intfs, *drvpath;
     const char *rec, *orig;
     int i, num, rc;
 
-    if (usb_device_is_present(gc, busid)) {
-        rc = sysfs_usb_list(gc, busid, &intfs, &num);
-        if (rc) return rc;
-    } else {
-        num = 0;
-    }
+    if (!usb_device_is_present(gc, busid)) return 0;
+    rc = sysfs_usb_list(gc, busid, &intfs, &num);
+    if (rc) return rc;
     for (i = 0; i < num; i++) {
         rec = usb_intf_info_path(gc, busid, intfs[i]);
         rc = libxl__xs_read_checked(gc, XBT_NULL,
@@ -1402,11 +1654,10 @@ static int usbdev_rebind(libxl__gc *gc, const char *busid)
         rc = libxl__xs_rm_checked(gc, XBT_NULL, rec);
         if (rc) return rc;
     }
-    return libxl__xs_rm_checked(gc, XBT_NULL,
-                                usb_hostdev_info_path(gc, busid));
+    return 0;
 }
 
-/*----- giving a device to a guest and taking it back -----*/
+/*----- taking a device back -----*/
 
 /* Is port one of usbctrl's (or 0, "any", if any_ok)?  Logged if not. */
 static int usbctrl_check_port(libxl__gc *gc, uint32_t domid,
@@ -1420,115 +1671,10 @@ static int usbctrl_check_port(libxl__gc *gc, uint32_t domid,
     return ERROR_INVAL;
 }
 
-/* The first free port of a controller, or 0 if none is. */
-static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
-                             uint32_t domid,
-                             const libxl_device_usbctrl *usbctrl,
-                             int *port_r)
-{
-    const char *busid;
-    int port, rc;
-
-    for (port = 1; port <= usbctrl->ports; port++) {
-        rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &busid);
-        if (rc) return rc;
-        if (!busid) break;
-    }
-    *port_r = port <= usbctrl->ports ? port : 0;
-    return 0;
-}
-
-/*
- * Puts busid on usbdev->port of usbctrl (the first free port if 0) and
- * records domid as its owner, in one transaction: of two concurrent
- * attaches of one device, exactly one commits.
- */
-static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
-                            const libxl_device_usbctrl *usbctrl,
-                            libxl_device_usbdev *usbdev, const char *busid)
-{
-    struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
-    const bool choose_port = !usbdev->port;
-    xs_transaction_t t = XBT_NULL;
-    const char *held;
-    uint32_t owner;
-    int ctrl, port, rc;
-
-    for (;;) {
-        rc = libxl__xs_transaction_start(gc, &t);
-        if (rc) goto out;
-
-        rc = usb_owner_read(gc, t, busid, &owner, &ctrl, &port);
-        if (rc) goto out;
-        if (owner != INVALID_DOMID) {
-            LOGD(ERROR, domid, "USB device %s is already assigned to "
-                 "domain %u (controller %d port %d)", busid, owner, ctrl,
-                 port);
-            rc = ERROR_DEVICE_EXISTS;
-            goto out;
-        }
-        if (choose_port) {
-            rc = usbctrl_free_port(gc, t, domid, usbctrl, &usbdev->port);
-            if (rc) goto out;
-            if (!usbdev->port) {
-                LOGD(ERROR, domid, "USB controller %d has no free port",
-                     usbctrl->devid);
-                rc = ERROR_FAIL;
-                goto out;
-            }
-        } else {
-            rc = usbctrl_port_read(gc, t, domid, usbctrl, usbdev->port,
-                                   &held);
-            if (rc) goto out;
-            if (held) {
-                LOGD(ERROR, domid, "Port %d of USB controller %d is in use "
-                     "(by %s)", usbdev->port, usbctrl->devid, held);
-                rc = ERROR_INVAL;
-                goto out;
-            }
-        }
-
-        rc = libxl__xs_mknod(gc, t, usb_hostdev_info_path(gc, busid),
-                             noperm, 1);
-        if (rc) goto out;
-        rc = libxl__xs_printf(gc, t, usb_owner_path(gc, busid), "%u/%d/%d",
-                              domid, usbctrl->devid, usbdev->port);
-        if (rc) goto out;
-        rc = libxl__xs_write_checked(gc, t,
-                 usbctrl_port_path(gc, domid, usbctrl, usbdev->port), busid);
-        if (rc) goto out;
-
-        rc = libxl__xs_transaction_commit(gc, &t);
-        if (!rc) break;
-        if (rc < 0) goto out;
-    }
-out:
-    libxl__xs_transaction_abort(gc, &t);
-    return rc;
-}
-
 /* QEMU's name of a host device given to a guest, as libxl names it. */
 static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
 {
     return GCSPRINTF("xenusb-%d-%d", hostbus, hostaddr);
-}
-
-/* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
-static int usbdev_dm_add(libxl__gc *gc, uint32_t domid,
-                         const libxl_device_usbdev *usbdev)
-{
-    const int bus = usbdev->u.hostdev.hostbus;
-    const int addr = usbdev->u.hostdev.hostaddr;
-    const char *id = usbdev_dm_id(gc, bus, addr);
-
-    return usb_dm_device_add(gc, domid, id, (const char *[]){
-        "id", id,
-        "driver", "usb-host",
-        "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
-        "port", GCSPRINTF("%d", usbdev->port),
-        "hostbus", GCSPRINTF("%d", bus),
-        "hostaddr", GCSPRINTF("%d", addr),
-        NULL });
 }
 
 /*
@@ -1551,21 +1697,36 @@ static int usbdev_dm_del(libxl__gc *gc, uint32_t domid, const char *busid)
     return usb_dm_device_del(gc, domid, usbdev_dm_id(gc, bus, addr));
 }
 
-/* Detach step 2: frees the port and clears the ownership record. */
+/*
+ * The last step of a detach: the port is freed and, in the same
+ * transaction, the ownership record dropped if it is this port's (with
+ * the device's whole host-side dir when no driver record is left).
+ */
 static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl, int port,
-                            const char *busid)
+                            const char *busid, bool rebound)
 {
+    const char *info = usb_hostdev_info_path(gc, busid);
     xs_transaction_t t = XBT_NULL;
+    usb_owner o;
     int rc;
 
     for (;;) {
         rc = libxl__xs_transaction_start(gc, &t);
         if (rc) goto out;
+        rc = usb_owner_read(gc, t, busid, &o);
+        if (rc) goto out;
+        if (o.domid == INVALID_DOMID ||
+            usb_owner_is(&o, domid, usbctrl->devid, port)) {
+            rc = rebound ? libxl__xs_rm_checked(gc, t, info)
+                         : libxl__xs_rm_checked(gc, t,
+                                                usb_owner_path(gc, busid));
+            if (rc) goto out;
+        }
         rc = libxl__xs_write_checked(gc, t,
                  usbctrl_port_path(gc, domid, usbctrl, port), "");
         if (rc) goto out;
-        rc = xs_rm_with_parent(gc, t, usb_owner_path(gc, busid));
+        rc = usb_gen_bump(gc, t, domid);
         if (rc) goto out;
         rc = libxl__xs_transaction_commit(gc, &t);
         if (!rc) break;
@@ -1577,43 +1738,420 @@ out:
 }
 
 /*
- * Takes back what is at port of usbctrl, crash-only, stopping at the
- * first failure: (1) interfaces off usbback, or for devicemodel the
- * device out of QEMU, (2) port, ownership record and persisted entry
- * cleared, (3) interfaces back to their drivers.  ERROR_NOTFOUND if the
- * port is free.
+ * Takes back what is at port of usbctrl, crash-only: each step can be
+ * re-run, and the port is freed last, so a detach that died is found and
+ * finished by the next one.  (1) interfaces off usbback, or for
+ * devicemodel the device out of QEMU, stopping at a failure (the device
+ * is still the guest's); (2) interfaces back to their drivers; (3) port
+ * and ownership record cleared; (4) the persisted configuration.  If (2)
+ * failed the device is no longer the guest's, but left for
+ * libxl_device_usbdev_rebind: the error says so.  A port whose busid
+ * dom0's record gives to another port is only cleared: that device is
+ * not this port's to touch.  ERROR_NOTFOUND if the port is free.
  */
 static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
                               const libxl_device_usbctrl *usbctrl, int port)
 {
     const bool pv = usbctrl->type == LIBXL_USBCTRL_TYPE_PV;
     const char *busid;
+    bool ours, rebound = true;
+    usb_owner o;
     int rc;
 
     rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
     if (rc) return rc;
     if (!busid) return ERROR_NOTFOUND;
+    rc = usb_owner_read(gc, XBT_NULL, busid, &o);
+    if (rc) return rc;
+    ours = o.domid == INVALID_DOMID ||
+           usb_owner_is(&o, domid, usbctrl->devid, port);
+    if (!ours)
+        LOGD(WARN, domid, "Controller %d port %d holds %s, which is domain "
+             "%u's (controller %d port %d): clearing the port, not touching "
+             "the device", usbctrl->devid, port, busid, o.domid, o.ctrl,
+             o.port);
 
-    if (pv) {
+    if (ours && pv) {
         rc = usbdev_unbind_usbback(gc, busid);
         if (rc) return rc;
+        rebound = !usbdev_rebind_intfs(gc, busid);
     }
-    if (usbctrl_is_dm(usbctrl)) {
+    if (ours && usbctrl_is_dm(usbctrl)) {
         rc = usbdev_dm_del(gc, domid, busid);
         if (rc) return rc;
     }
-    rc = usbdev_free_port(gc, domid, usbctrl, port, busid);
+    rc = usbdev_free_port(gc, domid, usbctrl, port, busid, rebound);
     if (rc) return rc;
     rc = usb_config_update(gc, domid, usbctrl->devid, port, NULL, NULL);
     if (rc) return rc;
-    return pv ? usbdev_rebind(gc, busid) : 0;
+    if (!rebound) {
+        LOGD(ERROR, domid, "USB device %s is no longer the guest's, but not "
+             "back on its host drivers; `xlusb usb-rebind %s' "
+             "(libxl_device_usbdev_rebind) retries", busid, busid);
+        return ERROR_FAIL;
+    }
+    return 0;
+}
+
+/*----- removing a controller -----*/
+
+/* Asks the backend to close: online = 0, state = Closing. */
+static int usbctrl_close(libxl__gc *gc, uint32_t domid,
+                         const libxl_device_usbctrl *usbctrl)
+{
+    const char *be_path = vusb_be_path(gc, usbctrl, domid);
+    xs_transaction_t t = XBT_NULL;
+    int rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
+            "online", "0",
+            "state", GCSPRINTF("%d", XenbusStateClosing),
+            NULL });
+        if (rc) goto out;
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
 }
 
 /*
- * Gives busid, already on its port, to the guest: on a PV controller its
- * interfaces go to usbback, on a devicemodel one QEMU is told to take
- * it.  On failure everything is undone in reverse.
+ * Takes back every device of a controller, going on past a failure so
+ * that one device does not keep the others.  Returns the first failure;
+ * *freed_r tells whether every port is free, so the controller may go
+ * (a device left for usb-rebind is no longer on its port).  The devices
+ * of a controller served by another domain are that domain's business:
+ * dom0 touches none of its own for them.
  */
+static int usbctrl_remove_devices(libxl__gc *gc, uint32_t domid,
+                                  const libxl_device_usbctrl *usbctrl,
+                                  bool *freed_r)
+{
+    const char *busid;
+    int port, rc, first = 0;
+
+    *freed_r = true;
+    if (!usbctrl_is_dom0s(usbctrl)) return 0;
+    for (port = 1; port <= usbctrl->ports; port++) {
+        rc = usbdev_remove_port(gc, domid, usbctrl, port);
+        if (!rc || rc == ERROR_NOTFOUND || rc == ERROR_INVAL) continue;
+        if (!first) first = rc;
+        if (usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid) ||
+            busid)
+            *freed_r = false;
+    }
+    return first;
+}
+
+typedef struct {
+    usb_op op;
+    /* filled in by the caller */
+    int devid;
+    bool force;
+    /* private */
+    libxl_device_usbctrl usbctrl;
+    libxl__ev_devstate ds;
+    int rc_devices;             /* a device left for usb-rebind */
+} usbctrl_remove_state;
+
+static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
+                                  int rc);
+static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
+                                int rc);
+
+/*
+ * Removes the devices of controller devid, then (unless force) closes it
+ * and waits for the backend, then deletes it.
+ */
+static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(op, *urs, op);
+    STATE_AO_GC(op->ao);
+    const uint32_t domid = op->domid;
+    bool freed;
+    int rc;
+
+    libxl_device_usbctrl_init(&urs->usbctrl);
+    libxl__ev_devstate_init(&urs->ds);
+    usb_config_sync(gc, domid);
+    rc = usbctrl_read_existing(gc, domid, urs->devid, &urs->usbctrl);
+    if (rc) goto out;
+    urs->rc_devices = usbctrl_remove_devices(gc, domid, &urs->usbctrl,
+                                             &freed);
+    if (!freed) {
+        rc = urs->rc_devices;
+        goto out;
+    }
+    if (urs->force || usbctrl_is_dm(&urs->usbctrl)) {
+        rc = usbctrl_remove_now(gc, domid, &urs->usbctrl);
+        goto out;
+    }
+    rc = usbctrl_close(gc, domid, &urs->usbctrl);
+    if (rc) goto out;
+    rc = libxl__ev_devstate_wait(ao, &urs->ds, usbctrl_remove_closed,
+             GCSPRINTF("%s/state", vusb_be_path(gc, &urs->usbctrl, domid)),
+             XenbusStateClosed, XenbusStateClosed,
+             LIBXL_DESTROY_TIMEOUT * 1000);
+    if (rc) goto out;
+    return;
+out:
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
+                                  int rc)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(ds, *urs, ds);
+    STATE_AO_GC(urs->op.ao);
+
+    if (rc)
+        LOGD(WARN, urs->op.domid, "The backend of USB controller %d did not "
+             "close (%s); removing it anyway", urs->usbctrl.devid,
+             rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
+    rc = usbctrl_del(gc, urs->op.domid, &urs->usbctrl);
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
+                                int rc)
+{
+    libxl_device_usbctrl_dispose(&urs->usbctrl);
+    usb_op_complete(egc, &urs->op, rc ? rc : urs->rc_devices);
+}
+
+static int usbctrl_remove_ao(libxl_ctx *ctx, uint32_t domid,
+                             const libxl_device_usbctrl *usbctrl, bool force,
+                             const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usbctrl_remove_state *urs;
+
+    GCNEW(urs);
+    urs->devid = usbctrl->devid;
+    urs->force = force;
+    usb_op_start(egc, &urs->op, ao, domid, usbctrl_remove_locked);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+int libxl_device_usbctrl_remove(libxl_ctx *ctx, uint32_t domid,
+                                libxl_device_usbctrl *usbctrl,
+                                const libxl_asyncop_how *ao_how)
+{
+    return usbctrl_remove_ao(ctx, domid, usbctrl, false, ao_how);
+}
+
+int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
+                                 libxl_device_usbctrl *usbctrl,
+                                 const libxl_asyncop_how *ao_how)
+{
+    return usbctrl_remove_ao(ctx, domid, usbctrl, true, ao_how);
+}
+
+/*
+ * Every controller of a domain that is being destroyed, or has died: all
+ * are gone over whatever fails, each device is given back (or left for
+ * usb-rebind, and said so), and a controller goes once its ports are
+ * free.  The domain's own xenstore dir may be gone already; its
+ * persisted configuration is then left alone (its uuid is unknown).
+ */
+static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
+{
+    STATE_AO_GC(op->ao);
+    const uint32_t domid = op->domid;
+    libxl_device_usbctrl usbctrl;
+    int *devids;
+    int i, num = 0, rc, first;
+    bool freed;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    first = usbctrl_devids(gc, XBT_NULL, domid, &devids, &num);
+    if (first) num = 0;
+    for (i = 0; i < num; i++) {
+        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
+        if (rc == ERROR_NOTFOUND) continue;
+        freed = false;
+        if (!rc) rc = usbctrl_remove_devices(gc, domid, &usbctrl, &freed);
+        if (freed && !rc) rc = usbctrl_del_xenstore(gc, domid, &usbctrl);
+        else if (freed) usbctrl_del_xenstore(gc, domid, &usbctrl);
+        if (rc && !first) first = rc;
+    }
+    if (!libxl__xs_read(gc, XBT_NULL, libxl__xs_get_dompath(gc, domid))) {
+        LOGD(DEBUG, domid, "The domain is gone: its persisted USB "
+             "configuration is left as it is");
+    } else {
+        rc = first ? usb_config_sync(gc, domid)
+                   : libxl__remove_domain_usb_config(gc, domid);
+        if (!first) first = rc;
+    }
+    libxl_device_usbctrl_dispose(&usbctrl);
+    usb_op_complete(egc, op, first);
+}
+
+int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
+                                     const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usb_op *op;
+
+    GCNEW(op);
+    usb_op_start(egc, op, ao, domid, usbctrl_destroy_all_locked);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+/*----- giving a device to a guest -----*/
+
+/* The first free port of a controller, or 0 if none is.  A port holding
+ * something that is not a busid is not free. */
+static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
+                             uint32_t domid,
+                             const libxl_device_usbctrl *usbctrl,
+                             int *port_r)
+{
+    const char *busid;
+    int port, rc;
+
+    for (port = 1; port <= usbctrl->ports; port++) {
+        rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &busid);
+        if (rc == ERROR_INVAL) continue;
+        if (rc) return rc;
+        if (!busid) break;
+    }
+    *port_r = port <= usbctrl->ports ? port : 0;
+    return 0;
+}
+
+/* Is usbdev->port of usbctrl free to take (the first free one if 0)? */
+static int usbdev_pick_port(libxl__gc *gc, xs_transaction_t t,
+                            uint32_t domid,
+                            const libxl_device_usbctrl *usbctrl,
+                            libxl_device_usbdev *usbdev)
+{
+    const char *held;
+    int rc;
+
+    if (!usbdev->port) {
+        rc = usbctrl_free_port(gc, t, domid, usbctrl, &usbdev->port);
+        if (rc) return rc;
+        if (usbdev->port) return 0;
+        LOGD(ERROR, domid, "USB controller %d has no free port",
+             usbctrl->devid);
+        return ERROR_FAIL;
+    }
+    rc = usbctrl_port_read(gc, t, domid, usbctrl, usbdev->port, &held);
+    if (!rc && !held) return 0;
+    if (!rc)
+        LOGD(ERROR, domid, "Port %d of USB controller %d is in use (by %s)",
+             usbdev->port, usbctrl->devid, held);
+    return rc == ERROR_INVAL || !rc ? ERROR_INVAL : rc;
+}
+
+/*
+ * Puts busid on usbdev->port of usbctrl (the first free port if 0) and
+ * records domid as its owner, attaching, in one transaction: of two
+ * concurrent attaches of one device, exactly one commits.
+ */
+static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
+                            const libxl_device_usbctrl *usbctrl,
+                            libxl_device_usbdev *usbdev, const char *busid)
+{
+    struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
+    const int asked_port = usbdev->port;
+    xs_transaction_t t = XBT_NULL;
+    const char *claim;
+    usb_owner o;
+    int rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        rc = usb_holder(gc, t, busid, &o, &claim);
+        if (!rc) rc = usb_check_free(gc, domid, busid, &o, claim);
+        if (rc) goto out;
+        usbdev->port = asked_port;
+        rc = usbdev_pick_port(gc, t, domid, usbctrl, usbdev);
+        if (rc) goto out;
+
+        rc = libxl__xs_mknod(gc, t, usb_hostdev_info_path(gc, busid),
+                             noperm, 1);
+        if (rc) goto out;
+        rc = usb_owner_write(gc, t, busid, domid, usbctrl->devid,
+                             usbdev->port, true);
+        if (rc) goto out;
+        rc = libxl__xs_write_checked(gc, t,
+                 usbctrl_port_path(gc, domid, usbctrl, usbdev->port), busid);
+        if (rc) goto out;
+        rc = usb_gen_bump(gc, t, domid);
+        if (rc) goto out;
+
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
+}
+
+/* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
+static int usbdev_dm_add(libxl__gc *gc, uint32_t domid,
+                         const libxl_device_usbdev *usbdev)
+{
+    const int bus = usbdev->u.hostdev.hostbus;
+    const int addr = usbdev->u.hostdev.hostaddr;
+    const char *id = usbdev_dm_id(gc, bus, addr);
+
+    return usb_dm_device_add(gc, domid, id, (const char *[]){
+        "id", id,
+        "driver", "usb-host",
+        "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
+        "port", GCSPRINTF("%d", usbdev->port),
+        "hostbus", GCSPRINTF("%d", bus),
+        "hostaddr", GCSPRINTF("%d", addr),
+        NULL });
+}
+
+
+/*
+ * Makes busid, on its port since usbdev_take_port, the guest's: on a pv
+ * controller its interfaces go to usbback, on a devicemodel one QEMU
+ * takes it; then the record says attached and the configuration has it.
+ * Re-runnable: this is how an attach that died is finished.  On failure
+ * everything is undone, port included.
+ */
+static int usbdev_assign_finish(libxl__gc *gc, uint32_t domid,
+                                const libxl_device_usbctrl *usbctrl,
+                                libxl_device_usbdev *usbdev,
+                                const char *busid, bool resume)
+{
+    int rc = 0;
+
+    if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV)
+        rc = usbdev_bind_usbback(gc, busid);
+    if (usbctrl_is_dm(usbctrl)) {
+        /* a QEMU that has it already would refuse the same id again */
+        if (resume) rc = usbdev_dm_del(gc, domid, busid);
+        if (!rc) rc = usbdev_dm_add(gc, domid, usbdev);
+    }
+    if (!rc) rc = usb_owner_write(gc, XBT_NULL, busid, domid,
+                                  usbctrl->devid, usbdev->port, false);
+    if (!rc) rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port,
+                                    NULL, usbdev);
+    if (rc) {
+        LOGD(ERROR, domid, "Assigning USB device %s failed; undoing", busid);
+        usbdev_remove_port(gc, domid, usbctrl, usbdev->port);
+    }
+    return rc;
+}
+
 static int usbdev_assign(libxl__gc *gc, uint32_t domid,
                          const libxl_device_usbctrl *usbctrl,
                          libxl_device_usbdev *usbdev, const char *busid)
@@ -1623,27 +2161,8 @@ static int usbdev_assign(libxl__gc *gc, uint32_t domid,
     rc = usbdev_take_port(gc, domid, usbctrl, usbdev, busid);
     if (rc) return rc;
     usbdev->ctrl = usbctrl->devid;
-    rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port, NULL,
-                           usbdev);
-    if (!rc && usbctrl->type == LIBXL_USBCTRL_TYPE_PV)
-        rc = usbdev_bind_usbback(gc, busid);
-    if (!rc && usbctrl_is_dm(usbctrl))
-        rc = usbdev_dm_add(gc, domid, usbdev);
-    if (rc) {
-        LOGD(ERROR, domid, "Assigning USB device %s failed; undoing", busid);
-        usbdev_remove_port(gc, domid, usbctrl, usbdev->port);
-    }
-    return rc;
+    return usbdev_assign_finish(gc, domid, usbctrl, usbdev, busid, false);
 }
-
-typedef struct {
-    libxl__ao *ao;
-    uint32_t domid;
-    libxl_device_usbdev *usbdev;
-    const char *busid;
-    libxl_device_usbctrl usbctrl;
-    usbctrl_add_state uas;          /* if a controller is made for it */
-} usbdev_add_state;
 
 /* The host device to give: present, and not a hub. */
 static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
@@ -1673,7 +2192,7 @@ static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
-/* A controller of domid with a free port, or devid -1 if none has. */
+/* A dom0-served controller of domid with a free port, or devid -1. */
 static int usbctrl_find_free(libxl__gc *gc, uint32_t domid,
                              libxl_device_usbctrl *usbctrl)
 {
@@ -1685,6 +2204,7 @@ static int usbctrl_find_free(libxl__gc *gc, uint32_t domid,
     for (i = 0; i < num; i++) {
         rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], usbctrl);
         if (rc) return rc;
+        if (!usbctrl_is_dom0s(usbctrl)) continue;
         rc = usbctrl_free_port(gc, XBT_NULL, domid, usbctrl, &port);
         if (rc) return rc;
         if (port) return 0;
@@ -1693,41 +2213,123 @@ static int usbctrl_find_free(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
+/* Does any port of usbctrl hold something? */
+static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
+                            const libxl_device_usbctrl *usbctrl,
+                            bool *empty_r)
+{
+    const char *busid;
+    int port, rc;
+
+    *empty_r = true;
+    for (port = 1; port <= usbctrl->ports && *empty_r; port++) {
+        rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
+        if (rc && rc != ERROR_INVAL) return rc;
+        *empty_r = !rc && !busid;
+    }
+    return 0;
+}
+
+typedef struct {
+    usb_op op;
+    /* filled in by the caller */
+    libxl_device_usbdev *usbdev;
+    /* private */
+    const char *busid;
+    libxl_device_usbctrl usbctrl;
+    usbctrl_add_state uas;          /* if a controller is made for it */
+} usbdev_add_state;
+
 static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc);
 
 static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
 {
     libxl_device_usbctrl_dispose(&das->usbctrl);
-    libxl__ao_complete(egc, das->ao, rc);
+    usb_op_complete(egc, &das->op, rc);
 }
 
-static void usbdev_add_start(libxl__egc *egc, usbdev_add_state *das)
+/*
+ * An attach of busid to this domain that died after taking its port is
+ * finished where it was started; asking for another place is refused.
+ */
+static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
+                             const usb_owner *o)
 {
-    STATE_AO_GC(das->ao);
     libxl_device_usbdev *usbdev = das->usbdev;
-    const uint32_t domid = das->domid;
+    const uint32_t domid = das->op.domid;
+    int rc;
+
+    if ((usbdev->ctrl >= 0 && usbdev->ctrl != o->ctrl) ||
+        (usbdev->port && usbdev->port != o->port)) {
+        LOGD(ERROR, domid, "An attach of USB device %s to controller %d "
+             "port %d did not finish; run it again without another "
+             "controller or port to finish it, or detach it", das->busid,
+             o->ctrl, o->port);
+        return ERROR_DEVICE_EXISTS;
+    }
+    LOGD(INFO, domid, "Finishing the attach of USB device %s to controller "
+         "%d port %d", das->busid, o->ctrl, o->port);
+    rc = usbctrl_read_existing(gc, domid, o->ctrl, &das->usbctrl);
+    if (rc) return rc;
+    usbdev->ctrl = o->ctrl;
+    usbdev->port = o->port;
+    return usbdev_assign_finish(gc, domid, &das->usbctrl, usbdev,
+                                das->busid, true);
+}
+
+/* The controller to use: the one asked for, or one with a free port, or
+ * (devid -1) none: one must be made. */
+static int usbdev_add_pick_ctrl(libxl__gc *gc, usbdev_add_state *das)
+{
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = das->op.domid;
+    int rc;
+
+    if (usbdev->ctrl < 0) {
+        if (usbdev->port) {
+            LOGD(ERROR, domid, "Port %d given without a controller",
+                 usbdev->port);
+            return ERROR_INVAL;
+        }
+        return usbctrl_find_free(gc, domid, &das->usbctrl);
+    }
+    rc = usbctrl_read_existing(gc, domid, usbdev->ctrl, &das->usbctrl);
+    if (rc) return rc;
+    if (!usbctrl_is_dom0s(&das->usbctrl)) {
+        LOGD(ERROR, domid, "USB controller %d is served by domain %u: its "
+             "devices are that domain's; give it one from there (run "
+             "usbdev-attach in domain %u)", usbdev->ctrl,
+             das->usbctrl.backend_domid, das->usbctrl.backend_domid);
+        return ERROR_INVAL;
+    }
+    return usbctrl_check_port(gc, domid, &das->usbctrl, usbdev->port, true);
+}
+
+static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
+{
+    usbdev_add_state *das = CONTAINER_OF(op, *das, op);
+    STATE_AO_GC(op->ao);
+    const uint32_t domid = op->domid;
+    const char *claim;
+    usb_owner o;
     int rc;
 
     libxl_device_usbctrl_init(&das->usbctrl);
     rc = libxl__domain_check_exists(gc, domid);
     if (rc) goto out;
-    rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
+    usb_config_sync(gc, domid);
+    rc = usbdev_find_busid(gc, domid, das->usbdev, &das->busid);
     if (rc) goto out;
-
-    if (usbdev->ctrl >= 0) {
-        rc = usbctrl_read(gc, XBT_NULL, domid, usbdev->ctrl, &das->usbctrl);
-        if (rc) goto out;
-    } else if (usbdev->port) {
-        LOGD(ERROR, domid, "Port %d given without a controller",
-             usbdev->port);
-        rc = ERROR_INVAL;
+    rc = usb_holder(gc, XBT_NULL, das->busid, &o, &claim);
+    if (rc) goto out;
+    if (o.domid == domid && o.attaching) {
+        rc = usbdev_add_resume(gc, das, &o);
         goto out;
-    } else {
-        rc = usbctrl_find_free(gc, domid, &das->usbctrl);
-        if (rc) goto out;
     }
-    rc = usbctrl_check_port(gc, domid, &das->usbctrl, usbdev->port, true);
+    rc = usb_check_free(gc, domid, das->busid, &o, claim);
+    if (rc) goto out;
+    rc = usbdev_add_pick_ctrl(gc, das);
     if (rc) goto out;
     if (das->usbctrl.devid < 0) {
         /* no controller has a free port: make one, with the defaults */
@@ -1740,7 +2342,7 @@ static void usbdev_add_start(libxl__egc *egc, usbdev_add_state *das)
         usbctrl_add_start(egc, &das->uas);
         return;
     }
-    rc = usbdev_assign(gc, domid, &das->usbctrl, usbdev, das->busid);
+    rc = usbdev_assign(gc, domid, &das->usbctrl, das->usbdev, das->busid);
 out:
     usbdev_add_done(egc, das, rc);
 }
@@ -1749,13 +2351,16 @@ static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc)
 {
     usbdev_add_state *das = CONTAINER_OF(uas, *das, uas);
-    STATE_AO_GC(das->ao);
+    STATE_AO_GC(das->op.ao);
+    const uint32_t domid = das->op.domid;
+    bool empty;
 
     if (rc) goto out;
-    rc = usbdev_assign(gc, das->domid, &das->usbctrl, das->usbdev,
-                       das->busid);
-    if (rc)     /* leave no trace: not even the controller made for it */
-        usbctrl_remove_now(gc, das->domid, &das->usbctrl);
+    rc = usbdev_assign(gc, domid, &das->usbctrl, das->usbdev, das->busid);
+    /* Leave no trace: not even the controller made for it, unless some
+     * other toolstack has put a device on it meanwhile. */
+    if (rc && !usbctrl_is_empty(gc, domid, &das->usbctrl, &empty) && empty)
+        usbctrl_remove_now(gc, domid, &das->usbctrl);
 out:
     usbdev_add_done(egc, das, rc);
 }
@@ -1769,12 +2374,48 @@ int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
     usbdev_add_state *das;
 
     GCNEW(das);
-    das->ao = ao;
-    das->domid = domid;
     das->usbdev = usbdev;
-    usbdev_add_start(egc, das);
+    usb_op_start(egc, &das->op, ao, domid, usbdev_add_locked);
     EGC_FREE;
     return AO_INPROGRESS;
+}
+
+/*----- taking a device back, and a device left behind -----*/
+
+typedef struct {
+    usb_op op;
+    /* filled in by the caller */
+    int ctrl, port;
+} usbdev_remove_state;
+
+static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
+{
+    usbdev_remove_state *drs = CONTAINER_OF(op, *drs, op);
+    STATE_AO_GC(op->ao);
+    const uint32_t domid = op->domid;
+    libxl_device_usbctrl usbctrl;
+    int rc;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    usb_config_sync(gc, domid);
+    rc = usbctrl_read_existing(gc, domid, drs->ctrl, &usbctrl);
+    if (rc) goto out;
+    if (!usbctrl_is_dom0s(&usbctrl)) {
+        LOGD(ERROR, domid, "USB controller %d is served by domain %u: its "
+             "devices are that domain's; detach them from there",
+             drs->ctrl, usbctrl.backend_domid);
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    rc = usbctrl_check_port(gc, domid, &usbctrl, drs->port, false);
+    if (rc) goto out;
+    rc = usbdev_remove_port(gc, domid, &usbctrl, drs->port);
+    if (rc == ERROR_NOTFOUND || rc == ERROR_INVAL)
+        LOGD(ERROR, domid, "No USB device on controller %d port %d",
+             usbctrl.devid, drs->port);
+out:
+    libxl_device_usbctrl_dispose(&usbctrl);
+    usb_op_complete(egc, op, rc);
 }
 
 int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
@@ -1783,32 +2424,29 @@ int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
 {
     AO_CREATE(ctx, domid, ao_how);
     EGC_INIT(ctx);
-    libxl_device_usbctrl usbctrl;
-    int rc;
+    usbdev_remove_state *drs;
 
-    libxl_device_usbctrl_init(&usbctrl);
-    rc = usbctrl_read(gc, XBT_NULL, domid, usbdev->ctrl, &usbctrl);
-    if (rc) goto out;
-    rc = usbctrl_check_port(gc, domid, &usbctrl, usbdev->port, false);
-    if (rc) goto out;
-    rc = usbdev_remove_port(gc, domid, &usbctrl, usbdev->port);
-    if (rc == ERROR_NOTFOUND)
-        LOGD(ERROR, domid, "No USB device on controller %d port %d",
-             usbctrl.devid, usbdev->port);
-out:
-    libxl_device_usbctrl_dispose(&usbctrl);
-    libxl__ao_complete(egc, ao, rc);
+    GCNEW(drs);
+    drs->ctrl = usbdev->ctrl;
+    drs->port = usbdev->port;
+    usb_op_start(egc, &drs->op, ao, domid, usbdev_remove_locked);
     EGC_FREE;
     return AO_INPROGRESS;
 }
 
+/*
+ * A device nobody holds, taken off usbback and given back to its recorded
+ * drivers.  Who holds it is asked of every witness: a device another
+ * toolstack gave away without a record of ours is refused too.
+ */
 int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
                                const libxl_asyncop_how *ao_how)
 {
     AO_CREATE(ctx, INVALID_DOMID, ao_how);
     EGC_INIT(ctx);
-    uint32_t owner;
-    int ctrl, port, rc;
+    const char *claim;
+    usb_owner o;
+    int rc;
 
     if (!busid || !usb_busid_is_valid(busid)) {
         LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
@@ -1816,17 +2454,18 @@ int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
         rc = ERROR_INVAL;
         goto out;
     }
-    rc = usb_owner_read(gc, XBT_NULL, busid, &owner, &ctrl, &port);
+    rc = usb_holder(gc, XBT_NULL, busid, &o, &claim);
     if (rc) goto out;
-    if (owner != INVALID_DOMID) {
+    if (o.domid != INVALID_DOMID) {
         LOG(ERROR, "USB device %s is assigned to domain %u (controller %d "
-            "port %d); detach it instead", busid, owner, ctrl, port);
+            "port %d); detach it instead", busid, o.domid, o.ctrl, o.port);
         rc = ERROR_DEVICE_EXISTS;
         goto out;
     }
     rc = usbdev_unbind_usbback(gc, busid);
-    if (rc) goto out;
-    rc = usbdev_rebind(gc, busid);
+    if (!rc) rc = usbdev_rebind_intfs(gc, busid);
+    if (!rc) rc = libxl__xs_rm_checked(gc, XBT_NULL,
+                                       usb_hostdev_info_path(gc, busid));
 out:
     libxl__ao_complete(egc, ao, rc);
     EGC_FREE;
@@ -1933,25 +2572,6 @@ int libxl_devid_to_device_usbctrl(libxl_ctx *ctx, uint32_t domid,
     return rc;
 }
 
-/* The device at ctrl:port as a libxl_device_usbdev, and its busid. */
-static int usbdev_read(libxl__gc *gc, uint32_t domid,
-                       const libxl_device_usbctrl *usbctrl, int port,
-                       libxl_device_usbdev *usbdev, const char **busid_r)
-{
-    const char *busid;
-    int rc;
-
-    rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
-    if (rc) return rc;
-    if (!busid) return ERROR_NOTFOUND;
-    usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
-    usbdev->ctrl = usbctrl->devid;
-    usbdev->port = port;
-    if (busid_r) *busid_r = busid;
-    return usb_busid_to_busaddr(gc, busid, &usbdev->u.hostdev.hostbus,
-                                &usbdev->u.hostdev.hostaddr);
-}
-
 libxl_device_usbdev *libxl_device_usbdev_list(libxl_ctx *ctx,
                                               uint32_t domid, int *num)
 {
@@ -1959,26 +2579,14 @@ libxl_device_usbdev *libxl_device_usbdev_list(libxl_ctx *ctx,
     libxl_device_usbdev *usbdevs = NULL;
     libxl_device_usbctrl usbctrl;
     int *devids;
-    int i, n, port, rc;
+    int i, n, rc;
 
     *num = 0;
     libxl_device_usbctrl_init(&usbctrl);
     rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &n);
     for (i = 0; !rc && i < n; i++) {
         rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
-        for (port = 1; !rc && port <= usbctrl.ports; port++) {
-            usbdevs = libxl__realloc(NOGC, usbdevs,
-                                     (*num + 1) * sizeof(*usbdevs));
-            libxl_device_usbdev_init(&usbdevs[*num]);
-            rc = usbdev_read(gc, domid, &usbctrl, port, &usbdevs[*num],
-                             NULL);
-            if (!rc) {
-                (*num)++;
-                continue;
-            }
-            libxl_device_usbdev_dispose(&usbdevs[*num]);
-            if (rc == ERROR_NOTFOUND) rc = 0;
-        }
+        if (!rc) rc = usbdev_list_ctrl(gc, domid, &usbctrl, &usbdevs, num);
     }
     if (rc) {
         LOGD(ERROR, domid, "Unable to list USB devices");
@@ -2085,7 +2693,8 @@ static int usb_hostdev_read(libxl__gc *gc, const char *busid,
     char **strp[] = { &h->manufacturer, &h->product, &h->serial };
     char **intfs, *drvpath, *val, *drivers = "";
     long bus, addr, vendor, product, cls;
-    uint32_t owner;
+    const char *claim;
+    usb_owner o;
     int i, num, rc;
 
     if (sysfs_read_attr_int(gc, busid, "busnum", 10, 255, &bus) ||
@@ -2118,9 +2727,12 @@ static int usb_hostdev_read(libxl__gc *gc, const char *busid,
     h->drivers = libxl__strdup(NOGC, drivers);
 
     if (h->hub) return 0;
-    rc = usb_owner_read(gc, XBT_NULL, busid, &owner, &h->ctrl, &h->port);
-    if (!rc && owner != INVALID_DOMID) h->domid = owner;
-    return rc;
+    rc = usb_holder(gc, XBT_NULL, busid, &o, &claim);
+    if (rc || o.domid == INVALID_DOMID) return rc;
+    h->domid = o.domid;
+    h->ctrl = o.ctrl;
+    h->port = o.port;
+    return 0;
 }
 
 libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num)

@@ -344,27 +344,54 @@ _hidden int libxl__ev_devstate_wait(libxl__ao *ao, libxl__ev_devstate *ds,
 _hidden void libxl__ev_devstate_cancel(libxl__gc *gc,
                                        libxl__ev_devstate *ds);
 
+/*----- the domain lock -----*/
+
+/*
+ * Every operation that changes a domain's devices holds that domain's
+ * lock, <state dir>/<domid>.lock (flock), from before it reads what it
+ * will change until it is done: of the library's callers, one at a time
+ * changes a domain.  Keyed by domid, so a domain that died can still be
+ * cleaned up.  The file is removed by the holder as it lets go.
+ *
+ * Acquiring never blocks the caller: the lock is tried, and tried again
+ * every few milliseconds from the event loop (up to two minutes, then
+ * ERROR_LOCK_FAIL), so that several operations of one process can wait
+ * for each other.  callback is always called, perhaps before
+ * libxl__domain_lock_acquire returns; with rc 0 the lock is held until
+ * libxl__domain_lock_release (idempotent, fine on an unheld lock).
+ */
+typedef struct libxl__domain_lock libxl__domain_lock;
+typedef void libxl__domain_lock_callback(libxl__egc *egc,
+                                         libxl__domain_lock *dl, int rc);
+struct libxl__domain_lock {
+    /* filled in by the caller */
+    libxl__ao *ao;
+    uint32_t domid;
+    libxl__domain_lock_callback *callback;
+    /* private */
+    int fd;
+    char *path;
+    int waited_ms;
+    libxl__ev_time retry;
+};
+_hidden void libxl__domain_lock_init(libxl__domain_lock *dl);
+_hidden void libxl__domain_lock_acquire(libxl__egc *egc,
+                                        libxl__domain_lock *dl);
+/* One try: 0 (held), ERROR_NOT_READY (someone else holds it), or an
+ * error.  Only dl->domid need be filled in. */
+_hidden int libxl__domain_lock_try(libxl__gc *gc, libxl__domain_lock *dl);
+_hidden void libxl__domain_lock_release(libxl__gc *gc,
+                                        libxl__domain_lock *dl);
+
 /*----- persisted USB configuration of each domain -----*/
 
 /*
  * The USB part of a domain's configuration (libxl_domain_usb_config, as
  * JSON) lives in a state directory, $LIBXL_PVUSB_STATE_DIR or
- * /var/lib/xen/pvusb, one file per domain named by its uuid.  Updates are
- * done under a per-domain lock (flock), and written atomically (temp
- * file, fsync, rename, fsync of the directory), so a crash leaves either
- * the old or the new file.
- *
- *     lock = libxl__lock_domain_userdata(gc, domid);
- *     if (!lock) { rc = ERROR_LOCK_FAIL; goto out; }
- *     rc = libxl__get_domain_usb_config(gc, domid, &cfg);  ... change ...
- *     rc = libxl__set_domain_usb_config(gc, domid, &cfg);
- *   out:
- *     if (lock) libxl__unlock_domain_userdata(lock);
+ * /var/lib/xen/pvusb, one file per domain named by its uuid, written
+ * under the domain lock, atomically (temp file, fsync, rename, fsync of
+ * the directory), so a crash leaves either the old or the new file.
  */
-typedef struct libxl__domain_userdata_lock libxl__domain_userdata_lock;
-_hidden libxl__domain_userdata_lock *
-libxl__lock_domain_userdata(libxl__gc *gc, uint32_t domid);
-_hidden void libxl__unlock_domain_userdata(libxl__domain_userdata_lock *l);
 /* cfg must be initialised; a missing file gives an empty config. */
 _hidden int libxl__get_domain_usb_config(libxl__gc *gc, uint32_t domid,
                                          libxl_domain_usb_config *cfg);

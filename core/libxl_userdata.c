@@ -1,6 +1,7 @@
 /*
  * libxl_userdata.c - the persisted USB configuration of each domain:
- * <state dir>/<uuid>.json, updated under <uuid>.lock, replaced atomically.
+ * <state dir>/<uuid>.json, replaced atomically; and the per-domain lock
+ * <state dir>/<domid>.lock that every mutating operation holds.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -11,10 +12,6 @@
 
 #include "libxl_ctx.h"
 #include "libxl_osdeps.h"
-
-struct libxl__domain_userdata_lock {
-    int fd;
-};
 
 /* The state directory, created (0700) if missing. */
 static int state_dir(libxl__gc *gc, const char **dir_r)
@@ -46,43 +43,105 @@ static int userdata_path(libxl__gc *gc, uint32_t domid, const char *suffix,
     return 0;
 }
 
-libxl__domain_userdata_lock *libxl__lock_domain_userdata(libxl__gc *gc,
-                                                         uint32_t domid)
+/*----- the domain lock -----*/
+
+#define DOMAIN_LOCK_POLL_MS 5
+#define DOMAIN_LOCK_MAX_WAIT_MS (120 * 1000)
+
+void libxl__domain_lock_init(libxl__domain_lock *dl)
 {
-    libxl__domain_userdata_lock *lock = NULL;
-    const char *dir, *path;
-    int fd = -1;
-    int rc;
-
-    rc = userdata_path(gc, domid, ".lock", &dir, &path);
-    if (rc) goto out;
-
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        LOGED(ERROR, domid, "cannot open lock file %s", path);
-        goto out;
-    }
-    while (flock(fd, LOCK_EX)) {
-        if (errno != EINTR) {
-            LOGED(ERROR, domid, "cannot lock %s", path);
-            goto out;
-        }
-    }
-
-    lock = libxl__zalloc(NOGC, sizeof(*lock));
-    lock->fd = fd;
-    fd = -1;
-
- out:
-    if (fd >= 0) close(fd);
-    return lock;
+    dl->fd = -1;
+    dl->path = NULL;
+    dl->waited_ms = 0;
+    libxl__ev_time_init(&dl->retry);
 }
 
-void libxl__unlock_domain_userdata(libxl__domain_userdata_lock *lock)
+/*
+ * The holder unlinks the file before it lets go, so a locker may end up
+ * holding a file nobody else will ever open: it checks that the path
+ * still names what it locked.
+ */
+int libxl__domain_lock_try(libxl__gc *gc, libxl__domain_lock *dl)
 {
-    /* Closing the only descriptor of the open file releases the lock. */
-    close(lock->fd);
-    free(lock);
+    struct stat fst, pst;
+    const char *dir;
+    int fd, rc;
+
+    rc = state_dir(gc, &dir);
+    if (rc) return rc;
+    free(dl->path);
+    dl->path = libxl__sprintf(NOGC, "%s/%u.lock", dir, dl->domid);
+    for (;;) {
+        fd = open(dl->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            LOGED(ERROR, dl->domid, "cannot open lock file %s", dl->path);
+            return ERROR_LOCK_FAIL;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB)) {
+            rc = errno == EWOULDBLOCK ? ERROR_NOT_READY : ERROR_LOCK_FAIL;
+            if (rc == ERROR_LOCK_FAIL)
+                LOGED(ERROR, dl->domid, "cannot lock %s", dl->path);
+            close(fd);
+            return rc;
+        }
+        if (!fstat(fd, &fst) && !stat(dl->path, &pst) &&
+            fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
+            break;
+        close(fd);              /* unlinked by the holder we waited for */
+    }
+    dl->fd = fd;
+    return 0;
+}
+
+static void domain_lock_retry(libxl__egc *egc, libxl__ev_time *ev,
+                              const struct timeval *requested_abs, int rc);
+
+void libxl__domain_lock_acquire(libxl__egc *egc, libxl__domain_lock *dl)
+{
+    STATE_AO_GC(dl->ao);
+    int rc;
+
+    rc = libxl__domain_lock_try(gc, dl);
+    if (rc != ERROR_NOT_READY) goto out;
+    if (dl->waited_ms >= DOMAIN_LOCK_MAX_WAIT_MS) {
+        LOGD(ERROR, dl->domid, "another operation on this domain has held "
+             "%s for %d s; giving up", dl->path,
+             DOMAIN_LOCK_MAX_WAIT_MS / 1000);
+        rc = ERROR_LOCK_FAIL;
+        goto out;
+    }
+    if (!dl->waited_ms)
+        LOGD(DEBUG, dl->domid, "waiting for another operation on this "
+             "domain (%s)", dl->path);
+    dl->waited_ms += DOMAIN_LOCK_POLL_MS;
+    rc = libxl__ev_time_register_rel(ao, &dl->retry, domain_lock_retry,
+                                     DOMAIN_LOCK_POLL_MS);
+    if (!rc) return;
+out:
+    dl->callback(egc, dl, rc);
+}
+
+static void domain_lock_retry(libxl__egc *egc, libxl__ev_time *ev,
+                              const struct timeval *requested_abs, int rc)
+{
+    libxl__domain_lock *dl = CONTAINER_OF(ev, *dl, retry);
+
+    (void)requested_abs;
+    (void)rc;
+    libxl__domain_lock_acquire(egc, dl);
+}
+
+void libxl__domain_lock_release(libxl__gc *gc, libxl__domain_lock *dl)
+{
+    libxl__ev_time_deregister(gc, &dl->retry);
+    if (dl->fd >= 0) {
+        if (unlink(dl->path) && errno != ENOENT)
+            LOGE(WARN, "cannot remove lock file %s", dl->path);
+        close(dl->fd);
+        dl->fd = -1;
+    }
+    free(dl->path);
+    dl->path = NULL;
 }
 
 /* The whole of the file at fd, NUL-terminated, from gc. */

@@ -68,6 +68,19 @@ static void config_append(libxl_domain_usb_config *cfg)
     c->devid = cfg->num_usbctrls++;
 }
 
+/* The domain lock, taken as an operation of the library does, but
+ * waiting here (there is no ao to wait from). */
+static int lock_take(libxl__gc *gc, libxl__domain_lock *lock)
+{
+    int rc;
+
+    libxl__domain_lock_init(lock);
+    lock->domid = DOMID;
+    while ((rc = libxl__domain_lock_try(gc, lock)) == ERROR_NOT_READY)
+        usleep(1000);
+    return rc;
+}
+
 static void test_missing_is_empty(void)
 {
     libxl_ctx *ctx = setup();
@@ -94,7 +107,7 @@ static void test_round_trip(void)
     GC_INIT(ctx);
     libxl_domain_usb_config cfg, back;
     char *json, *json_back, *path;
-    libxl__domain_userdata_lock *lock;
+    libxl__domain_lock lock;
     DIR *d;
     struct dirent *de;
     int files = 0;
@@ -103,11 +116,10 @@ static void test_round_trip(void)
     libxl_domain_usb_config_init(&back);
     config_fill(&cfg, 3);
 
-    lock = libxl__lock_domain_userdata(gc, DOMID);
-    ASSERT(lock);
+    ASSERT_INT_EQ(lock_take(gc, &lock), 0);
     CHECK_INT_EQ(libxl__set_domain_usb_config(gc, DOMID, &cfg), 0);
     CHECK_INT_EQ(libxl__get_domain_usb_config(gc, DOMID, &back), 0);
-    libxl__unlock_domain_userdata(lock);
+    libxl__domain_lock_release(gc, &lock);
 
     json = libxl_domain_usb_config_to_json(ctx, &cfg);
     json_back = libxl_domain_usb_config_to_json(ctx, &back);
@@ -115,7 +127,8 @@ static void test_round_trip(void)
     free(json);
     free(json_back);
 
-    /* <uuid>.json and <uuid>.lock, and no temp file left. */
+    /* <uuid>.json alone: no temp file left, and the lock file goes as
+     * the lock is let go. */
     path = GCSPRINTF("%s/%s.json", state_dir, fakedom_uuid(DOMID));
     CHECK(access(path, R_OK) == 0);
     d = opendir(state_dir);
@@ -124,7 +137,7 @@ static void test_round_trip(void)
         if (de->d_name[0] != '.')
             files++;
     closedir(d);
-    CHECK_INT_EQ(files, 2);
+    CHECK_INT_EQ(files, 1);
 
     CHECK_INT_EQ(libxl__remove_domain_usb_config(gc, DOMID), 0);
     CHECK(access(path, F_OK) < 0);
@@ -186,11 +199,11 @@ child_run(int (*fn)(libxl__gc *gc, int arg), int arg)
 /* Adds (or, at 8, resets to one) a controller, under the lock. */
 static int update_once(libxl__gc *gc, libxl_domain_usb_config *cfg)
 {
-    libxl__domain_userdata_lock *lock;
+    libxl__domain_lock lock;
     int rc;
 
-    lock = libxl__lock_domain_userdata(gc, DOMID);
-    if (!lock) return ERROR_LOCK_FAIL;
+    rc = lock_take(gc, &lock);
+    if (rc) return rc;
     libxl_domain_usb_config_dispose(cfg);
     libxl_domain_usb_config_init(cfg);
     rc = libxl__get_domain_usb_config(gc, DOMID, cfg);
@@ -201,7 +214,7 @@ static int update_once(libxl__gc *gc, libxl_domain_usb_config *cfg)
             config_append(cfg);
         rc = libxl__set_domain_usb_config(gc, DOMID, cfg);
     }
-    libxl__unlock_domain_userdata(lock);
+    libxl__domain_lock_release(gc, &lock);
     return rc;
 }
 
@@ -270,13 +283,13 @@ static void test_sigkill_leaves_old_or_new(void)
 static int increment_many(libxl__gc *gc, int n)
 {
     libxl_domain_usb_config cfg;
-    libxl__domain_userdata_lock *lock;
+    libxl__domain_lock lock;
     int i, rc = 0;
 
     libxl_domain_usb_config_init(&cfg);
     for (i = 0; i < n && !rc; i++) {
-        lock = libxl__lock_domain_userdata(gc, DOMID);
-        if (!lock) return ERROR_LOCK_FAIL;
+        rc = lock_take(gc, &lock);
+        if (rc) return rc;
         libxl_domain_usb_config_dispose(&cfg);
         libxl_domain_usb_config_init(&cfg);
         rc = libxl__get_domain_usb_config(gc, DOMID, &cfg);
@@ -284,7 +297,7 @@ static int increment_many(libxl__gc *gc, int n)
             config_append(&cfg);
             rc = libxl__set_domain_usb_config(gc, DOMID, &cfg);
         }
-        libxl__unlock_domain_userdata(lock);
+        libxl__domain_lock_release(gc, &lock);
     }
     libxl_domain_usb_config_dispose(&cfg);
     return rc;
