@@ -1036,6 +1036,15 @@ struct usb_op {
 static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
                                  int rc);
 
+/* Ends the operation: the lock is let go, the ao completes with rc. */
+static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
+{
+    STATE_AO_GC(op->ao);
+
+    libxl__domain_lock_release(gc, &op->lock);
+    libxl__ao_complete(egc, ao, rc);
+}
+
 /* Runs locked(egc, op) once op->domid's lock is held. */
 static void usb_op_start(libxl__egc *egc, usb_op *op, libxl__ao *ao,
                          uint32_t domid, usb_op_fn *locked)
@@ -1055,20 +1064,10 @@ static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
 {
     usb_op *op = CONTAINER_OF(dl, *op, lock);
 
-    if (rc) {
-        libxl__ao_complete(egc, op->ao, rc);
-        return;
-    }
-    op->locked(egc, op);
-}
-
-/* Ends the operation: the lock is let go, the ao completes with rc. */
-static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
-{
-    STATE_AO_GC(op->ao);
-
-    libxl__domain_lock_release(gc, &op->lock);
-    libxl__ao_complete(egc, ao, rc);
+    if (rc)
+        usb_op_complete(egc, op, rc);
+    else
+        op->locked(egc, op);
 }
 
 /*----- adding a controller -----*/
@@ -2410,7 +2409,8 @@ static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
     rc = usbctrl_check_port(gc, domid, &usbctrl, drs->port, false);
     if (rc) goto out;
     rc = usbdev_remove_port(gc, domid, &usbctrl, drs->port);
-    if (rc == ERROR_NOTFOUND || rc == ERROR_INVAL)
+    if (rc == ERROR_INVAL) rc = ERROR_NOTFOUND;     /* not a busid */
+    if (rc == ERROR_NOTFOUND)
         LOGD(ERROR, domid, "No USB device on controller %d port %d",
              usbctrl.devid, drs->port);
 out:

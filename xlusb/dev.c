@@ -291,23 +291,26 @@ int main_usbdev_detach(int argc, char **argv)
         open_domain(argv[0], &domid, &name))
         goto out;
 
-    rc = libxl_ctrlport_to_usb_busid(ctx, domid, usbdev.ctrl, usbdev.port,
-                                     &busid);
-    if (rc) {
-        fail("nothing is attached to %s at controller %d port %d (see"
-             " 'xlusb usb-list %s')", name, usbdev.ctrl, usbdev.port, name);
-        goto out;
-    }
+    /* For the messages only: a device whose attach did not finish is not
+     * listed, and the library's detach is what finds and finishes it. */
+    if (libxl_ctrlport_to_usb_busid(ctx, domid, usbdev.ctrl, usbdev.port,
+                                    &busid))
+        busid = NULL;
     rc = libxl_device_usbdev_remove(ctx, domid, &usbdev, NULL);
     if (!rc) {
         status = 0;
+    } else if (rc == ERROR_NOTFOUND) {
+        fail("nothing is attached to %s at controller %d port %d (see"
+             " 'xlusb usb-list %s')", name, usbdev.ctrl, usbdev.port, name);
     } else if (!port_is_taken(domid, usbdev.ctrl, usbdev.port)) {
         fail("%s was taken from %s but is not back on its host drivers;"
              " fix the cause shown above, then run: xlusb usb-rebind %s",
-             busid, name, busid);
+             busid ? busid : "the device", name,
+             busid ? busid : "<busid above>");
     } else {
         fail("could not detach %s from %s; see the messages above, then"
-             " run this command again to finish", busid, name);
+             " run this command again to finish",
+             busid ? busid : "the device", name);
     }
 
  out:
