@@ -1698,25 +1698,23 @@ static int usbdev_dm_del(libxl__gc *gc, uint32_t domid, const char *busid)
 
 /*
  * The last step of a detach: the port is freed and, in the same
- * transaction, the ownership record dropped if it is this port's (with
- * the device's whole host-side dir when no driver record is left).
+ * transaction, the ownership record dropped if it is this port's (ours;
+ * with the device's whole host-side dir when no driver record is left).
+ * The record cannot change meanwhile: the domain lock keeps our callers
+ * out, and for anyone else it names a port that still holds the device.
  */
 static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl, int port,
-                            const char *busid, bool rebound)
+                            const char *busid, bool ours, bool rebound)
 {
     const char *info = usb_hostdev_info_path(gc, busid);
     xs_transaction_t t = XBT_NULL;
-    usb_owner o;
     int rc;
 
     for (;;) {
         rc = libxl__xs_transaction_start(gc, &t);
         if (rc) goto out;
-        rc = usb_owner_read(gc, t, busid, &o);
-        if (rc) goto out;
-        if (o.domid == INVALID_DOMID ||
-            usb_owner_is(&o, domid, usbctrl->devid, port)) {
+        if (ours) {
             rc = rebound ? libxl__xs_rm_checked(gc, t, info)
                          : libxl__xs_rm_checked(gc, t,
                                                 usb_owner_path(gc, busid));
@@ -1779,7 +1777,7 @@ static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
         rc = usbdev_dm_del(gc, domid, busid);
         if (rc) return rc;
     }
-    rc = usbdev_free_port(gc, domid, usbctrl, port, busid, rebound);
+    rc = usbdev_free_port(gc, domid, usbctrl, port, busid, ours, rebound);
     if (rc) return rc;
     rc = usb_config_update(gc, domid, usbctrl->devid, port, NULL, NULL);
     if (rc) return rc;
