@@ -12,10 +12,14 @@
  *                loaded after this library, that is a file of the fake
  *                tree, ".../sys/bus/usb/drivers/<d>/bind";
  *   state dir    write() to a file directly in $LIBXL_PVUSB_STATE_DIR,
- *                and rename() and unlink() of one (the persisted
- *                configuration is replaced by rename, dropped by unlink).
+ *                and rename(), renameat(), unlink(), unlinkat(), remove()
+ *                of one (the persisted configuration is replaced by
+ *                rename, dropped by unlink).
  * Not steps: reads, open(O_CREAT) and flock of the lock file, fsync (it
  * changes nothing a later run can see: there is no power loss here).
+ * Not seen: writes made through stdio (glibc's fwrite calls its own
+ * write, not an interposed one); of a file written so, only the rename
+ * that puts it in place is a step.
  *
  * Environment:
  *   KILLAT_STEP=k        kill at step k (1-based); unset or 0: never
@@ -331,6 +335,80 @@ int rename(const char *from, const char *to)
     if (counted)
         n = step_begin("state_rename", to, NULL);
     r = real_rename(from, to);
+    if (counted)
+        step_end(n);
+    return r;
+}
+
+/* dirfd + path as one path, for the checks by path; false if dirfd is
+ * not a directory we can name. */
+static bool at_path(int dirfd, const char *path, char out[PATH_MAX])
+{
+    char link[64], dir[PATH_MAX];
+    ssize_t len;
+
+    if (!path)
+        return false;
+    if (path[0] == '/' || dirfd == AT_FDCWD) {
+        snprintf(out, PATH_MAX, "%s", path);
+        return true;
+    }
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+    len = readlink(link, dir, sizeof(dir) - 1);
+    if (len <= 0)
+        return false;
+    dir[len] = '\0';
+    return snprintf(out, PATH_MAX, "%s/%s", dir, path) < PATH_MAX;
+}
+
+int renameat(int fromfd, const char *from, int tofd, const char *to)
+{
+    char a[PATH_MAX], b[PATH_MAX], ca[PATH_MAX], cb[PATH_MAX];
+    unsigned long n = 0;
+    bool counted;
+    int r;
+    REAL(renameat);
+
+    counted = (at_path(fromfd, from, a) && path_in_state_dir(a, ca)) |
+              (at_path(tofd, to, b) && path_in_state_dir(b, cb));
+    if (counted)
+        n = step_begin("state_rename", b, NULL);
+    r = real_renameat(fromfd, from, tofd, to);
+    if (counted)
+        step_end(n);
+    return r;
+}
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+    char p[PATH_MAX], canon[PATH_MAX];
+    unsigned long n = 0;
+    bool counted;
+    int r;
+    REAL(unlinkat);
+
+    counted = at_path(dirfd, path, p) && path_in_state_dir(p, canon);
+    if (counted)
+        n = step_begin("state_unlink", p, NULL);
+    r = real_unlinkat(dirfd, path, flags);
+    if (counted)
+        step_end(n);
+    return r;
+}
+
+/* glibc's remove calls its own unlink: wrapped itself. */
+int remove(const char *path)
+{
+    char canon[PATH_MAX];
+    unsigned long n = 0;
+    bool counted;
+    int r;
+    REAL(remove);
+
+    counted = path_in_state_dir(path, canon);
+    if (counted)
+        n = step_begin("state_unlink", path, NULL);
+    r = real_remove(path);
     if (counted)
         step_end(n);
     return r;
