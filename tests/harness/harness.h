@@ -157,6 +157,10 @@ const char *fakedom_uuid(uint32_t domid);
 void sysfs_setup(const char *tree);
 /* The temp root (its sys/bus/usb is the fake /sys/bus/usb). */
 const char *sysfs_root(void);
+/* Removes the fake tree, injections included: the mock serves an empty
+ * root until the next sysfs_setup, which starts again from "base" (for
+ * tests that need a pristine host many times in one test). */
+void sysfs_reset(void);
 /*
  * Makes the next writes to sysfs path (as the library names it, e.g.
  * "/sys/bus/usb/drivers/usbback/bind", or where it resolves: an injection

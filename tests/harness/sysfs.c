@@ -76,6 +76,21 @@ const char *sysfs_root(void)
     return root[0] ? root : NULL;
 }
 
+void sysfs_reset(void)
+{
+    char gone[PATH_MAX];
+
+    if (!root[0])
+        return;
+    /* the mock follows SYSFSMOCK_ROOT into nothing until the next
+     * sysfs_setup: never to the host's real tree */
+    snprintf(gone, sizeof(gone), "%s/no-sysfs", harness_scratch());
+    setenv(SYSFSMOCK_ROOT_ENV, gone, 1);
+    if (harness_rmtree(root))
+        BAIL("sysfs_reset: removing %s: %s", root, strerror(errno));
+    root[0] = '\0';
+}
+
 /* The injection file, opened and locked as the mock does it. */
 static int open_inject_locked(void)
 {
