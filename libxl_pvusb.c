@@ -996,7 +996,8 @@ static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
     rc = libxl__get_domain_usb_config(gc, domid, &cfg);
     if (rc) goto out;
     if (devid < 0 && cfg.generation == gen) goto out;   /* up to date */
-    if (cfg.generation == gen || cfg.generation + 1 == gen) {
+    if (devid >= 0 &&
+        (cfg.generation == gen || cfg.generation + 1 == gen)) {
         usb_config_change(gc, &cfg, devid, port, usbctrl, usbdev);
     } else {
         LOGD(INFO, domid, "The persisted USB configuration (generation %d) "
@@ -1531,7 +1532,9 @@ typedef struct {
 static void usbctrl_add_locked(libxl__egc *egc, usb_op *op)
 {
     usbctrl_add_op *cao = CONTAINER_OF(op, *cao, op);
+    STATE_AO_GC(op->ao);
 
+    usb_config_sync(gc, op->domid);
     cao->uas.ao = op->ao;
     cao->uas.domid = op->domid;
     usbctrl_add_start(egc, &cao->uas);
@@ -2120,7 +2123,7 @@ static int usbdev_dm_add(libxl__gc *gc, uint32_t domid,
 /*
  * Makes busid, on its port since usbdev_take_port, the guest's: on a pv
  * controller its interfaces go to usbback, on a devicemodel one QEMU
- * takes it; then the record says attached and the configuration has it.
+ * takes it; then the configuration has it and the record says attached.
  * Re-runnable: this is how an attach that died is finished.  On failure
  * everything is undone, port included.
  */
@@ -2138,10 +2141,12 @@ static int usbdev_assign_finish(libxl__gc *gc, uint32_t domid,
         if (resume) rc = usbdev_dm_del(gc, domid, busid);
         if (!rc) rc = usbdev_dm_add(gc, domid, usbdev);
     }
-    if (!rc) rc = usb_owner_write(gc, XBT_NULL, busid, domid,
-                                  usbctrl->devid, usbdev->port, false);
+    /* The configuration first: once the record says attached, nothing
+     * would tell the next operation that the file is behind. */
     if (!rc) rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port,
                                     NULL, usbdev);
+    if (!rc) rc = usb_owner_write(gc, XBT_NULL, busid, domid,
+                                  usbctrl->devid, usbdev->port, false);
     if (rc) {
         LOGD(ERROR, domid, "Assigning USB device %s failed; undoing", busid);
         usbdev_remove_port(gc, domid, usbctrl, usbdev->port);
