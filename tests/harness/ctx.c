@@ -68,15 +68,18 @@ libxl_ctx *test_ctx(void)
 bool test_poll_until(libxl_ctx *ctx, const volatile bool *done,
                      int timeout_ms)
 {
-    long long deadline = harness_now_ms() + timeout_ms, left;
+    /* In microseconds: a deadline of truncated milliseconds is reached
+     * up to 1 ms before timeout_ms has passed. */
+    long long deadline = harness_now_us() + timeout_ms * 1000LL, left;
     struct pollfd *fds = NULL, *bigger;
     int nalloc = 0, nfds, timeout, rc;
     struct timeval now;
 
     while (!*done) {
-        left = deadline - harness_now_ms();
+        left = deadline - harness_now_us();
         if (left <= 0)
             break;
+        left = (left + 999) / 1000;     /* poll's ms, rounded up */
         timeout = left > INT_MAX ? INT_MAX : (int)left;
         nfds = nalloc;
         gettimeofday(&now, NULL);
