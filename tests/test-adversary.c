@@ -112,14 +112,10 @@ static void log_reset(void)
 
 static libxl_ctx *log_ctx(void)
 {
-    libxl_ctx *ctx = NULL;
-
     logbuf.vtable.vmessage = log_vmessage;
     logbuf.vtable.destroy = log_destroy;
     log_reset();
-    ASSERT_INT_EQ(libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, &logbuf.vtable),
-                  0);
-    return ctx;
+    return test_ctx_logging_to(&logbuf.vtable);
 }
 
 /*----- the host -----*/

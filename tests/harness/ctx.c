@@ -46,19 +46,23 @@ static void ctx_cleanup(void)
 
 libxl_ctx *test_ctx(void)
 {
-    libxl_ctx *ctx = NULL;
-    int rc;
-
-    if (n_ctx == MAX_CTX)
-        BAIL("test_ctx: more than %d contexts", MAX_CTX);
     if (!logger) {
         logger = xtl_createlogger_stdiostream(stderr, log_level(), 0);
         if (!logger)
             BAIL("xtl_createlogger_stdiostream failed");
     }
+    return test_ctx_logging_to((xentoollog_logger *)logger);
+}
+
+libxl_ctx *test_ctx_logging_to(xentoollog_logger *lg)
+{
+    libxl_ctx *ctx = NULL;
+    int rc;
+
+    if (n_ctx == MAX_CTX)
+        BAIL("test_ctx: more than %d contexts", MAX_CTX);
     harness_at_exit(ctx_cleanup);
-    rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
-                         (xentoollog_logger *)logger);
+    rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, lg);
     if (rc)
         BAIL("libxl_ctx_alloc: %d", rc);
     ctxs[n_ctx++] = ctx;

@@ -202,6 +202,9 @@ void simbackend_stop(void);
 /* A ctx logging to stderr at debug level (or the level in TEST_LOGLEVEL);
  * freed at the test child's exit. */
 libxl_ctx *test_ctx(void);
+/* A ctx logging to lg (which must outlive it); freed at the test child's
+ * exit, before lg could be. */
+libxl_ctx *test_ctx_logging_to(xentoollog_logger *lg);
 
 /*
  * Runs the caller's own poll() loop with libxl_osevent_beforepoll /
