@@ -46,19 +46,23 @@ static void ctx_cleanup(void)
 
 libxl_ctx *test_ctx(void)
 {
-    libxl_ctx *ctx = NULL;
-    int rc;
-
-    if (n_ctx == MAX_CTX)
-        BAIL("test_ctx: more than %d contexts", MAX_CTX);
     if (!logger) {
         logger = xtl_createlogger_stdiostream(stderr, log_level(), 0);
         if (!logger)
             BAIL("xtl_createlogger_stdiostream failed");
     }
+    return test_ctx_logging_to((xentoollog_logger *)logger);
+}
+
+libxl_ctx *test_ctx_logging_to(xentoollog_logger *lg)
+{
+    libxl_ctx *ctx = NULL;
+    int rc;
+
+    if (n_ctx == MAX_CTX)
+        BAIL("test_ctx: more than %d contexts", MAX_CTX);
     harness_at_exit(ctx_cleanup);
-    rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
-                         (xentoollog_logger *)logger);
+    rc = libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0, lg);
     if (rc)
         BAIL("libxl_ctx_alloc: %d", rc);
     ctxs[n_ctx++] = ctx;
@@ -68,15 +72,18 @@ libxl_ctx *test_ctx(void)
 bool test_poll_until(libxl_ctx *ctx, const volatile bool *done,
                      int timeout_ms)
 {
-    long long deadline = harness_now_ms() + timeout_ms, left;
+    /* In microseconds: a deadline of truncated milliseconds is reached
+     * up to 1 ms before timeout_ms has passed. */
+    long long deadline = harness_now_us() + timeout_ms * 1000LL, left;
     struct pollfd *fds = NULL, *bigger;
     int nalloc = 0, nfds, timeout, rc;
     struct timeval now;
 
     while (!*done) {
-        left = deadline - harness_now_ms();
+        left = deadline - harness_now_us();
         if (left <= 0)
             break;
+        left = (left + 999) / 1000;     /* poll's ms, rounded up */
         timeout = left > INT_MAX ? INT_MAX : (int)left;
         nfds = nalloc;
         gettimeofday(&now, NULL);

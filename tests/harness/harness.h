@@ -192,10 +192,13 @@ void sysfs_remove_driver(const char *driver);
  * when it appears (online=1); 2 -> 4 (Connected) once the frontend's
  * state is 3 or 4; on state 5 (Closing, as the toolstack sets it) with
  * online=0 -> 6 (Closed).  With silent true it never writes anything (the
- * toolstack's timeouts are then exercised).  Stopped by simbackend_stop
- * or at the test child's exit.
+ * toolstack's timeouts are then exercised).  simbackend_start_for does
+ * the same for the backends of another domain (a driver domain; up to 4
+ * backend domains at once).  simbackend_stop stops them all; so does the
+ * test child's exit.
  */
 void simbackend_start(bool silent);
+void simbackend_start_for(uint32_t backend_domid, bool silent);
 void simbackend_stop(void);
 
 /*----- a library context on the private daemon -----*/
@@ -203,6 +206,9 @@ void simbackend_stop(void);
 /* A ctx logging to stderr at debug level (or the level in TEST_LOGLEVEL);
  * freed at the test child's exit. */
 libxl_ctx *test_ctx(void);
+/* A ctx logging to lg (which must outlive it); freed at the test child's
+ * exit, before lg could be. */
+libxl_ctx *test_ctx_logging_to(xentoollog_logger *lg);
 
 /*
  * Runs the caller's own poll() loop with libxl_osevent_beforepoll /

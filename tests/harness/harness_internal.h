@@ -31,7 +31,10 @@ const char *harness_scratch(void);
 int harness_rmtree(const char *dir);
 int harness_copytree(const char *src, const char *dst);
 
-/* Milliseconds on the monotonic clock. */
+/* Milliseconds (truncated) and microseconds on the monotonic clock.  A
+ * deadline "ms from now" must be kept in microseconds: one computed from
+ * two truncated readings may be reached up to 1 ms early. */
 long long harness_now_ms(void);
+long long harness_now_us(void);
 
 #endif /* TESTS_HARNESS_INTERNAL_H */

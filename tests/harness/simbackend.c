@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,10 +29,15 @@
 #include "harness.h"
 #include "harness_internal.h"
 
-#define BACKEND_ROOT "/local/domain/0/backend"
+#define MAX_SIMS 4
 #define BAIL(...) tap_bail(__FILE__, __LINE__, __VA_ARGS__)
 
-static pid_t sim_pid = -1;
+/* The running backends, each serving one backend domain. */
+static struct {
+    pid_t pid;
+    uint32_t domid;
+} sims[MAX_SIMS];
+static int n_sims;
 
 /* A xenstore value as a small non-negative integer, or -1. */
 static int read_int(struct xs_handle *h, xs_transaction_t t,
@@ -132,14 +138,21 @@ static void scan_domain(struct xs_handle *h, const char *dir, bool silent)
     each_child(h, dir, step, silent);
 }
 
-static void scan(struct xs_handle *h, bool silent)
+static void scan(struct xs_handle *h, uint32_t domid, bool silent)
 {
-    each_child(h, BACKEND_ROOT "/vusb", scan_domain, silent);
-    each_child(h, BACKEND_ROOT "/qusb", scan_domain, silent);
+    char path[64];
+
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/backend/vusb",
+             domid);
+    each_child(h, path, scan_domain, silent);
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32 "/backend/qusb",
+             domid);
+    each_child(h, path, scan_domain, silent);
 }
 
-/* The backend process; returns its exit status. */
-static int simbackend_main(bool silent, int ready_fd, pid_t parent)
+/* The backend process of domid; returns its exit status. */
+static int simbackend_main(uint32_t domid, bool silent, int ready_fd,
+                           pid_t parent)
 {
     struct pollfd fds[2];
     struct xs_handle *h;
@@ -173,7 +186,7 @@ static int simbackend_main(bool silent, int ready_fd, pid_t parent)
             break;
         while ((ev = xs_check_watch(h)))
             free(ev);
-        scan(h, silent);
+        scan(h, domid, silent);
     }
     xs_unwatch(h, "/local/domain", "simbackend");
     xs_close(h);
@@ -183,22 +196,33 @@ static int simbackend_main(bool silent, int ready_fd, pid_t parent)
 
 void simbackend_start(bool silent)
 {
-    pid_t parent = getpid();
-    int fds[2];
+    simbackend_start_for(0, silent);
+}
+
+void simbackend_start_for(uint32_t domid, bool silent)
+{
+    pid_t parent = getpid(), pid;
+    int fds[2], i;
     char c;
 
-    if (sim_pid > 0)
-        BAIL("simbackend_start: already running");
+    for (i = 0; i < n_sims; i++)
+        if (sims[i].domid == domid)
+            BAIL("simbackend_start: already running for domain %" PRIu32,
+                 domid);
+    if (n_sims == MAX_SIMS)
+        BAIL("simbackend_start: more than %d backends", MAX_SIMS);
     if (pipe2(fds, O_CLOEXEC))
         BAIL("pipe: %s", strerror(errno));
     fflush(NULL);
-    sim_pid = fork();
-    if (sim_pid < 0)
+    pid = fork();
+    if (pid < 0)
         BAIL("fork: %s", strerror(errno));
-    if (sim_pid == 0) {
+    if (pid == 0) {
         close(fds[0]);
-        exit(simbackend_main(silent, fds[1], parent));
+        exit(simbackend_main(domid, silent, fds[1], parent));
     }
+    sims[n_sims].pid = pid;
+    sims[n_sims++].domid = domid;
     harness_at_exit(simbackend_stop);
     close(fds[1]);
     /* Returns once its watch is set: no event of the test is missed. */
@@ -214,13 +238,14 @@ void simbackend_stop(void)
 {
     int status;
 
-    if (sim_pid <= 0)
-        return;
-    kill(sim_pid, SIGTERM);
-    while (waitpid(sim_pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    sim_pid = -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status))
-        tap_fail(__FILE__, __LINE__, "simbackend ended with status %#x",
-                 status);
+    while (n_sims) {
+        pid_t pid = sims[--n_sims].pid;
+
+        kill(pid, SIGTERM);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+            tap_fail(__FILE__, __LINE__, "simbackend ended with status %#x",
+                     status);
+    }
 }

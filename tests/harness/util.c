@@ -103,10 +103,15 @@ int harness_copytree(const char *src, const char *dst)
 
 long long harness_now_ms(void)
 {
+    return harness_now_us() / 1000;
+}
+
+long long harness_now_us(void)
+{
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+    return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 /* Reads each of the n fds to its end, into bufs[i] (malloc'd). */
