@@ -933,6 +933,13 @@ static int usb_config_from_xenstore(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
+/* A domain that died may leave its devices for its toolstack to take
+ * back, but its uuid can no longer be read. */
+static bool usb_domain_is_gone(libxl__gc *gc, uint32_t domid)
+{
+    return !libxl__xs_read(gc, XBT_NULL, libxl__xs_get_dompath(gc, domid));
+}
+
 /* Drops controller devid with its devices (port 0) or the device at
  * devid:port, then appends usbctrl and usbdev if they are given. */
 static void usb_config_change(libxl__gc *gc, libxl_domain_usb_config *cfg,
@@ -988,9 +995,14 @@ static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
 {
     libxl_domain_usb_config cfg;
     long long gen;
-    int rc;
+    int rc = 0;
 
     libxl_domain_usb_config_init(&cfg);
+    if (usb_domain_is_gone(gc, domid)) {
+        LOGD(DEBUG, domid, "The domain is gone: its persisted USB "
+             "configuration, named by its uuid, is left as it is");
+        goto out;
+    }
     rc = usb_gen_read(gc, XBT_NULL, domid, &gen);
     if (rc) goto out;
     rc = libxl__get_domain_usb_config(gc, domid, &cfg);
@@ -1000,9 +1012,11 @@ static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
         (cfg.generation == gen || cfg.generation + 1 == gen)) {
         usb_config_change(gc, &cfg, devid, port, usbctrl, usbdev);
     } else {
-        LOGD(INFO, domid, "The persisted USB configuration (generation %d) "
-             "is behind xenstore's (%lld); rebuilt from xenstore",
-             cfg.generation, gen);
+        /* gen 0: the last controller went; a rebuild is expected */
+        if (gen)
+            LOGD(INFO, domid, "The persisted USB configuration (generation "
+                 "%d) is not xenstore's (%lld); rebuilt from xenstore",
+                 cfg.generation, gen);
         libxl_domain_usb_config_dispose(&cfg);
         libxl_domain_usb_config_init(&cfg);
         rc = usb_config_from_xenstore(gc, domid, &cfg);
@@ -1299,7 +1313,13 @@ static int usbctrl_del_xenstore(libxl__gc *gc, uint32_t domid,
                                 vusb_libxl_path(gc, domid, usbctrl->devid),
                                 2);
         if (rc) goto out;
-        rc = usb_gen_bump(gc, t, domid);
+        /* The last controller takes the generation with it: nothing is
+         * left behind, and every operation rebuilds a file that is not
+         * at the generation xenstore has (absent: 0) before it counts. */
+        if (libxl__xs_read(gc, t, GCSPRINTF("/libxl/%u/device", domid)))
+            rc = usb_gen_bump(gc, t, domid);
+        else
+            rc = libxl__xs_rm_checked(gc, t, usb_gen_path(gc, domid));
         if (rc) goto out;
         rc = libxl__xs_transaction_commit(gc, &t);
         if (!rc) break;
@@ -1982,10 +2002,7 @@ static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
         else if (freed) usbctrl_del_xenstore(gc, domid, &usbctrl);
         if (rc && !first) first = rc;
     }
-    if (!libxl__xs_read(gc, XBT_NULL, libxl__xs_get_dompath(gc, domid))) {
-        LOGD(DEBUG, domid, "The domain is gone: its persisted USB "
-             "configuration is left as it is");
-    } else {
+    if (!usb_domain_is_gone(gc, domid)) {
         rc = first ? usb_config_sync(gc, domid)
                    : libxl__remove_domain_usb_config(gc, domid);
         if (!first) first = rc;
@@ -2299,9 +2316,9 @@ static int usbdev_add_pick_ctrl(libxl__gc *gc, usbdev_add_state *das)
     rc = usbctrl_read_existing(gc, domid, usbdev->ctrl, &das->usbctrl);
     if (rc) return rc;
     if (!usbctrl_is_dom0s(&das->usbctrl)) {
-        LOGD(ERROR, domid, "USB controller %d is served by domain %u: its "
-             "devices are that domain's; give it one from there (run "
-             "usbdev-attach in domain %u)", usbdev->ctrl,
+        LOGD(ERROR, domid, "USB controller %d is served by domain %u, a "
+             "driver domain: the devices it can give are its own; run "
+             "usbdev-attach in domain %u", usbdev->ctrl,
              das->usbctrl.backend_domid, das->usbctrl.backend_domid);
         return ERROR_INVAL;
     }
@@ -2403,9 +2420,9 @@ static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
     rc = usbctrl_read_existing(gc, domid, drs->ctrl, &usbctrl);
     if (rc) goto out;
     if (!usbctrl_is_dom0s(&usbctrl)) {
-        LOGD(ERROR, domid, "USB controller %d is served by domain %u: its "
-             "devices are that domain's; detach them from there",
-             drs->ctrl, usbctrl.backend_domid);
+        LOGD(ERROR, domid, "USB controller %d is served by domain %u, a "
+             "driver domain: its devices are that domain's; detach them "
+             "there", drs->ctrl, usbctrl.backend_domid);
         rc = ERROR_INVAL;
         goto out;
     }
