@@ -70,6 +70,7 @@ xlusb/xlusb: $(CLI_OBJS) libxlpvusb.a
 # ---- tests -----------------------------------------------------------
 include tests/tests.mk
 include tests/bench/bench.mk
+include tests/race/race.mk
 include xlusb/xlusb.mk
 
 # ---- on a real Xen (tests/e2e; needs root, QEMU, debootstrap) --------
