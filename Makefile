@@ -71,6 +71,7 @@ xlusb/xlusb: $(CLI_OBJS) libxlpvusb.a
 include tests/tests.mk
 include tests/bench/bench.mk
 include tests/crash/crash.mk
+include tests/race/race.mk
 include xlusb/xlusb.mk
 
 # ---- on a real Xen (tests/e2e; needs root, QEMU, debootstrap) --------

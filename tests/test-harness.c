@@ -333,6 +333,71 @@ static void test_sysfs_trees(void)
     CHECK(dir_has(USB "/drivers/usbfs", "unbind"));
 }
 
+/* Whether attribute file name of a generated device may differ from the
+ * keyboard's: only what tells the two apart. */
+static bool attr_is_own(const char *name)
+{
+    return !strcmp(name, "busnum") || !strcmp(name, "devnum") ||
+           !strcmp(name, "devpath") || !strcmp(name, "uevent");
+}
+
+/* Each plain file of dir a (as named in b) holds what b's does. */
+static void check_same_attrs(const char *a, const char *b, bool all)
+{
+    char pa[PATH_MAX], pb[PATH_MAX], *v;
+    struct dirent *e;
+    DIR *d = opendir(a);
+    int n = 0;
+
+    ASSERT(d);
+    while ((e = readdir(d))) {
+        if (e->d_type != DT_REG || (!all && attr_is_own(e->d_name)))
+            continue;
+        snprintf(pa, sizeof(pa), "%s/%s", a, e->d_name);
+        snprintf(pb, sizeof(pb), "%s/%s", b, e->d_name);
+        v = sysfs_read(pa);
+        CHECK_SYSFS(pb, v);
+        free(v);
+        n++;
+    }
+    closedir(d);
+    CHECK(n >= 7);
+}
+
+static void test_sysfs_add_devices(void)
+{
+    libxl_usb_hostdev *h;
+    int n;
+
+    sysfs_setup("keyboard");
+    sysfs_add_devices(16);
+    CHECK_SYSFS(USB "/devices/usb3/busnum", "3\n");
+    CHECK_SYSFS(USB "/devices/usb3/devnum", "1\n");
+    CHECK_SYSFS(USB "/devices/usb3/maxchild", "16\n");
+    CHECK_STR_EQ(sysfs_driver_of("3-0:1.0"), "hub");
+    check_same_attrs(USB "/devices/1-1", USB "/devices/3-1", false);
+    check_same_attrs(USB "/devices/1-1:1.0", USB "/devices/3-16:1.0", true);
+    CHECK_SYSFS(USB "/devices/3-1/devnum", "2\n");
+    CHECK_SYSFS(USB "/devices/3-16/busnum", "3\n");
+    CHECK_SYSFS(USB "/devices/3-16/devnum", "17\n");
+    CHECK_SYSFS(USB "/devices/3-16/devpath", "16\n");
+    CHECK(!exists(USB "/devices/3-17"));
+    CHECK_STR_EQ(sysfs_driver_of("3-16"), "usb");
+    CHECK_STR_EQ(sysfs_driver_of("3-16:1.0"), "usbhid");
+    CHECK(dir_has(USB "/drivers/usbhid", "3-9:1.0"));
+    CHECK(dir_has(USB "/drivers/usb", "3-9"));
+
+    /* the library sees them as it sees the keyboard */
+    xs_start();
+    h = libxl_usb_hostdev_list(test_ctx(), &n);
+    CHECK_INT_EQ(n, 3 + 1 + 16);        /* usb1-3, 1-1, 3-1 .. 3-16 */
+    libxl_usb_hostdev_list_free(h, n);
+    /* and the mock binds and unbinds them */
+    sysfs_unbind("3-5:1.0");
+    sysfs_bind("3-5:1.0", "usbback");
+    CHECK_STR_EQ(sysfs_driver_of("3-5:1.0"), "usbback");
+}
+
 static void test_sysfs_redirected_calls(void)
 {
     char buf[PATH_MAX], *r;
@@ -875,6 +940,8 @@ static const struct test tests[] = {
     { "xs: no daemon started means no xenstore at all",
       test_xs_no_daemon_is_hermetic },
     { "sysfs: the trees hold the documented devices", test_sysfs_trees },
+    { "sysfs: sysfs_add_devices makes keyboards on a bus of their own",
+      test_sysfs_add_devices },
     { "sysfs: stat, readlink, realpath, opendir, open are redirected",
       test_sysfs_redirected_calls },
     { "sysfs: paths outside /sys/bus/usb are untouched",
