@@ -827,8 +827,8 @@ static int usb_check_free(libxl__gc *gc, uint32_t domid, const char *busid,
     if (o->domid != INVALID_DOMID) {
         LOGD(ERROR, domid, "USB device %s is already assigned to domain %u "
              "(controller %d port %d)%s", busid, o->domid, o->ctrl, o->port,
-             o->attaching ? "; that attach did not finish: run it again "
-             "to finish it, or detach it" : "");
+             o->attaching ? "; that attach has not finished (if none is "
+             "running, run it again to finish it, or detach it)" : "");
         return ERROR_DEVICE_EXISTS;
     }
     if (claim && !strcmp(claim, "usbfs")) {
