@@ -286,13 +286,13 @@ static void host_init(void)
  * simulated backend (silent: it never answers). */
 static void host_up(bool silent)
 {
-    static int round;
+    static int dirs;
 
     xs_start();
     fakedom_create(DOM, "web01", "pv");
     fakedom_create(OTHER, "db02", "pv");
     snprintf(state_dir, sizeof(state_dir), "%s/state.%d", sysfs_root(),
-             round++);
+             dirs++);
     ASSERT(!mkdir(state_dir, 0700));
     setenv("LIBXL_PVUSB_STATE_DIR", state_dir, 1);
     simbackend_start(silent);
