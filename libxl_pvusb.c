@@ -681,6 +681,8 @@ static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
     int i, rc;
 
     o->domid = INVALID_DOMID;
+    o->ctrl = o->port = -1;
+    o->attaching = false;
     rc = libxl__xs_read_checked(gc, t, path, &rec);
     if (rc || !rec) return rc;
 

@@ -501,6 +501,15 @@ static void test_5c_claimed_by_qemu(void)
     xs_put("/local/domain/0/backend/qusb/1/0/port/1", STICK);
     rebind_by_hand(STICK_IF, "usbfs");
     CHECK_INT_EQ(hostdev_domid(ctx, STICK), GUEST);
+    {   /* listed as the guest's, as xl would list it */
+        libxl_device_usbdev *devs;
+        int n;
+
+        devs = libxl_device_usbdev_list(ctx, GUEST, &n);
+        CHECK_INT_EQ(n, 1);
+        if (n == 1) CHECK_INT_EQ(devs[0].port, 1);
+        libxl_device_usbdev_list_free(devs, n);
+    }
     log_reset();
     CHECK_INT_EQ(add_stick(ctx, OTHER, -1, 0), ERROR_DEVICE_EXISTS);
     CHECK_LOG("already assigned");
