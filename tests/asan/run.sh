@@ -57,8 +57,9 @@ git ls-files -z --cached --others --exclude-standard |
 
 t0=$(date +%s)
 make -C "$dir" -s $PRELOADS || exit 1
-export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+# One log_path for both (the runtimes share it): report.<pid>.
+export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/report"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/report"
 make -C "$dir" -j2 $(printf -- '-o %s ' $PRELOADS) CC=clang \
     CFLAGS="$CFLAGS" LDFLAGS="$SAN" check 2>&1 | tee "$dir/check.log"
 status=${PIPESTATUS[0]}
@@ -66,10 +67,16 @@ t1=$(date +%s)
 
 tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$dir/check.log")
 nreports=$(find "$reports" -type f | wc -l)
+shown=0
 for f in "$reports"/*; do
     [ -e "$f" ] || continue
-    echo "# asan: report $f:"
-    sed 's/^/#   /' "$f"
+    if [ "$shown" -lt 10 ]; then
+        echo "# asan: $f:"
+        sed 's/^/#   /' "$f"
+    else
+        echo "# asan: also $f"
+    fi
+    shown=$((shown + 1))
 done
 echo "# asan: ${tests:-0} tests, $nreports reports ($((t1 - t0)) s)"
 [ "$status" = 0 ] && [ "$nreports" = 0 ]
