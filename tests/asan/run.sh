@@ -78,5 +78,6 @@ for f in "$reports"/*; do
     fi
     shown=$((shown + 1))
 done
-echo "# asan: ${tests:-0} tests, $nreports reports ($((t1 - t0)) s)"
+echo "# asan: built and ran in $((t1 - t0)) s"
+echo "# asan: ${tests:-0} tests, $nreports reports"
 [ "$status" = 0 ] && [ "$nreports" = 0 ]
