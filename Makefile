@@ -35,7 +35,8 @@ PUB_HDRS := libxl_pvusb.h core/libxl_core.h gen/_libxl_pvusb_types.h \
 CLI_SRCS := $(wildcard xlusb/*.c)
 CLI_OBJS := $(patsubst %.c,%.o,$(CLI_SRCS))
 
-.PHONY: all check check-valgrind bench demo e2e install uninstall clean
+.PHONY: all check check-valgrind check-asan bench demo e2e install uninstall \
+        clean
 all: libxlpvusb.so libxlpvusb.a xlusb/xlusb
 
 # ---- generated types -------------------------------------------------
@@ -73,6 +74,7 @@ include tests/bench/bench.mk
 include tests/crash/crash.mk
 include tests/race/race.mk
 include xlusb/xlusb.mk
+include tests/fuzz/fuzz.mk
 
 # ---- on a real Xen (tests/e2e; needs root, QEMU, debootstrap) --------
 e2e: xlusb/xlusb libxlpvusb.so

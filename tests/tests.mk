@@ -51,6 +51,11 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
 check-valgrind: $(TESTS_READY)
 	TEST_VALGRIND="$(VALGRIND)" prove -j2 --exec tests/run-test $(TEST_BINS)
 
+# The same suite built with ASan + UBSan, in a copy of the tree
+# (build/asan): see tests/asan/run.sh.
+check-asan:
+	tests/asan/run.sh
+
 tests-clean:
-	rm -rf tests/bin
+	rm -rf tests/bin build/asan
 	rm -f $(HARNESS_OBJS) $(TEST_PRELOADS)
