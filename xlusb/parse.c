@@ -4,7 +4,6 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +23,8 @@ int parse_number(const char *s, unsigned long min, unsigned long max,
         s += 2;
     }
     /* strtoul would take spaces, a sign, and "0x" again after "0x". */
-    if (!isxdigit((unsigned char)s[0]))
+    if (!*s || strspn(s, base == 16 ? "0123456789abcdefABCDEF"
+                                    : "0123456789") != strlen(s))
         return -1;
     errno = 0;
     val = strtoul(s, &end, base);
