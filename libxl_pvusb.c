@@ -619,6 +619,18 @@ static int usb_gen_bump(libxl__gc *gc, xs_transaction_t t, uint32_t domid)
                             (gen + 1) % INT_MAX);
 }
 
+/* Puts busid ("": none) on a port, in transaction t, which counts. */
+static int usbctrl_port_write(libxl__gc *gc, xs_transaction_t t,
+                              uint32_t domid,
+                              const libxl_device_usbctrl *usbctrl, int port,
+                              const char *busid)
+{
+    int rc = libxl__xs_write_checked(gc, t,
+                 usbctrl_port_path(gc, domid, usbctrl, port), busid);
+
+    return rc ? rc : usb_gen_bump(gc, t, domid);
+}
+
 /*----- host-side ownership record -----*/
 
 /*
@@ -1745,10 +1757,7 @@ static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
                                                 usb_owner_path(gc, busid));
             if (rc) goto out;
         }
-        rc = libxl__xs_write_checked(gc, t,
-                 usbctrl_port_path(gc, domid, usbctrl, port), "");
-        if (rc) goto out;
-        rc = usb_gen_bump(gc, t, domid);
+        rc = usbctrl_port_write(gc, t, domid, usbctrl, port, "");
         if (rc) goto out;
         rc = libxl__xs_transaction_commit(gc, &t);
         if (!rc) break;
@@ -2105,12 +2114,8 @@ static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
         rc = usb_owner_write(gc, t, busid, domid, usbctrl->devid,
                              usbdev->port, true);
         if (rc) goto out;
-        rc = libxl__xs_write_checked(gc, t,
-                 usbctrl_port_path(gc, domid, usbctrl, usbdev->port), busid);
+        rc = usbctrl_port_write(gc, t, domid, usbctrl, usbdev->port, busid);
         if (rc) goto out;
-        rc = usb_gen_bump(gc, t, domid);
-        if (rc) goto out;
-
         rc = libxl__xs_transaction_commit(gc, &t);
         if (!rc) break;
         if (rc < 0) goto out;
