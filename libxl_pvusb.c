@@ -439,16 +439,16 @@ static int usbctrl_parse_be_path(libxl__gc *gc, uint32_t domid,
 }
 
 /*
- * Reads controller devid of domid from toolstack-owned keys only: type
- * and backend path from the private libxl dir, version and ports from the
- * backend.  ERROR_NOTFOUND if there is no such controller.
+ * Type and backend of controller devid of domid, from the private libxl
+ * dir (toolstack-owned): enough to name its ports.  ERROR_NOTFOUND if
+ * there is no such controller.
  */
-static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
-                        int devid, libxl_device_usbctrl *usbctrl)
+static int usbctrl_read_backend(libxl__gc *gc, xs_transaction_t t,
+                                uint32_t domid, int devid,
+                                libxl_device_usbctrl *usbctrl)
 {
     const char *libxl_path = vusb_libxl_path(gc, domid, devid);
     const char *type, *be_path;
-    long long val;
     int rc;
 
     rc = libxl__xs_read_checked(gc, t, GCSPRINTF("%s/type", libxl_path),
@@ -467,17 +467,30 @@ static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
     }
 
     if (usbctrl_is_dm(usbctrl)) {
-        be_path = libxl_path;
         usbctrl->backend_domid = 0;     /* QEMU answers to the toolstack */
-    } else {
-        rc = libxl__xs_read_mandatory(gc, t,
-                                      GCSPRINTF("%s/backend", libxl_path),
-                                      &be_path);
-        if (rc) return rc;
-        rc = usbctrl_parse_be_path(gc, domid, usbctrl, be_path);
-        if (rc) return rc;
+        return 0;
     }
+    rc = libxl__xs_read_mandatory(gc, t, GCSPRINTF("%s/backend", libxl_path),
+                                  &be_path);
+    if (rc) return rc;
+    return usbctrl_parse_be_path(gc, domid, usbctrl, be_path);
+}
 
+/*
+ * Reads controller devid of domid from toolstack-owned keys only: type
+ * and backend path from the private libxl dir, version and ports from the
+ * backend.  ERROR_NOTFOUND if there is no such controller.
+ */
+static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
+                        int devid, libxl_device_usbctrl *usbctrl)
+{
+    const char *be_path;
+    long long val;
+    int rc;
+
+    rc = usbctrl_read_backend(gc, t, domid, devid, usbctrl);
+    if (rc) return rc;
+    be_path = vusb_be_path(gc, usbctrl, domid);
     rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/usb-ver", be_path), 1,
                             usbctrl_is_dm(usbctrl) ? USB_DM_MAX_VERSION : 2,
                             &val);
@@ -667,12 +680,12 @@ static int usb_port_holds(libxl__gc *gc, xs_transaction_t t,
 
     libxl_device_usbctrl_init(&usbctrl);
     *holds_r = false;
-    rc = usbctrl_read(gc, t, domid, ctrl, &usbctrl);
+    rc = usbctrl_read_backend(gc, t, domid, ctrl, &usbctrl);
     if (rc == ERROR_NOTFOUND) {
         rc = 0;                 /* the controller, or its domain, is gone */
         goto out;
     }
-    if (!rc && port <= usbctrl.ports)
+    if (!rc)
         rc = usbctrl_port_read(gc, t, domid, &usbctrl, port, &held);
     if (rc == ERROR_INVAL) rc = 0;
     *holds_r = !rc && held && !strcmp(held, busid);
