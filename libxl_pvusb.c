@@ -2760,9 +2760,9 @@ static int usb_hostdev_read(libxl__gc *gc, const char *busid,
     for (i = 0; i < num; i++) {
         rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
         if (rc) return rc;
-        if (!drvpath) continue;
-        drivers = GCSPRINTF("%s%s%s", drivers, *drivers ? "," : "",
-                            strrchr(drvpath, '/') + 1);
+        /* one per interface: "-" for one bound to no driver */
+        drivers = GCSPRINTF("%s%s%s", drivers, i ? "," : "",
+                            drvpath ? strrchr(drvpath, '/') + 1 : "-");
     }
     h->drivers = libxl__strdup(NOGC, drivers);
 

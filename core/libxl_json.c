@@ -26,11 +26,68 @@ yajl_gen libxl__yajl_gen_alloc(void)
     return hand;
 }
 
+size_t libxl__utf8_len(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned long cp;
+    size_t n, i;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    /* overlong, a surrogate, or beyond U+10FFFF */
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return n;
+}
+
 yajl_gen_status libxl__yajl_gen_asciiz(yajl_gen hand, const char *str)
 {
+    static const char replacement[] = "\xef\xbf\xbd";     /* U+FFFD */
+    yajl_gen_status s;
+    const char *p;
+    char *fixed, *q;
+    size_t n;
+
     if (!str)
         return yajl_gen_null(hand);
-    return yajl_gen_string(hand, (const unsigned char *)str, strlen(str));
+    for (p = str; *p && (n = libxl__utf8_len(p)); p += n)
+        ;
+    if (!*p)
+        return yajl_gen_string(hand, (const unsigned char *)str, strlen(str));
+    /* Not UTF-8 (a device's descriptor strings are what it says): each
+     * byte that is not part of a character becomes U+FFFD, so that the
+     * JSON is valid. */
+    fixed = q = malloc(strlen(str) * 3 + 1);
+    if (!fixed)
+        return yajl_gen_in_error_state;
+    for (p = str; *p; p += n) {
+        n = libxl__utf8_len(p);
+        if (n) {
+            memcpy(q, p, n);
+            q += n;
+        } else {
+            memcpy(q, replacement, 3);
+            q += 3;
+            n = 1;
+        }
+    }
+    s = yajl_gen_string(hand, (const unsigned char *)fixed, q - fixed);
+    free(fixed);
+    return s;
 }
 
 char *libxl__json_gen_finish(libxl_ctx *ctx, const char *type,

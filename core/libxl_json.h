@@ -25,7 +25,12 @@
 
 /* A generator that beautifies as libxl's does.  Aborts if out of memory. */
 _hidden yajl_gen libxl__yajl_gen_alloc(void);
-/* str as a JSON string, or null if str is NULL. */
+/* The length of the UTF-8 character str starts with (1 for ASCII, NUL
+ * included), or 0 if it is not one: a stray or missing continuation
+ * byte, an overlong form, a surrogate, beyond U+10FFFF. */
+_hidden size_t libxl__utf8_len(const char *str);
+/* str as a JSON string, or null if str is NULL.  Bytes of str that are
+ * not UTF-8 are written as U+FFFD: the JSON is always valid. */
 _hidden yajl_gen_status libxl__yajl_gen_asciiz(yajl_gen hand,
                                                const char *str);
 /*

@@ -812,11 +812,13 @@ static void test_ctx_and_poll(void)
  * output test_runner checks. */
 static void demo_pass(void)
 {
+    fprintf(stderr, "libxl: error: an error a passing test expects\n");
     CHECK(1);
 }
 
 static void demo_fail(void)
 {
+    fprintf(stderr, "libxl: error: the log of a failing test\n");
     CHECK_INT_EQ(1 + 1, 3);
     CHECK_STR_EQ("a", "b");
 }
@@ -869,6 +871,7 @@ static const struct test demo_tests[] = {
 static void exec_demo(void *filter)
 {
     setenv("TEST_TIMEOUT", "1", 1);
+    unsetenv("TEST_VERBOSE");
     execl(self, self, "--demo", (const char *)filter, (char *)NULL);
 }
 
@@ -895,6 +898,10 @@ static void test_runner(void)
     CHECK_HAS(out, "\nnot ok 2 - demo fails\n");
     CHECK_HAS(out, "1 + 1 == 3: 2 != 3");
     CHECK_HAS(out, "\"a\" == \"b\": \"a\" != \"b\"");
+    /* a failing test's stderr is shown, a passing one's is not */
+    CHECK_HAS(out, "# stderr of test 2 - demo fails:\n"
+                   "# libxl: error: the log of a failing test\n");
+    CHECK(!strstr(out, "an error a passing test expects"));
     CHECK_HAS(out, "\nnot ok 3 - demo asserts\n");
     CHECK(!strstr(out, "not reached"));
     CHECK_HAS(out, "\nok 4 - demo skips # SKIP no frobnicator here\n");

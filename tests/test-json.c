@@ -384,6 +384,34 @@ static void test_golden_config(void)
     libxl_domain_usb_config_dispose(&cfg);
 }
 
+/* A string that is not UTF-8 (a device's) still makes valid JSON: each
+ * bad byte is U+FFFD; valid UTF-8 and the rest are kept; it parses back. */
+static void test_not_utf8(void)
+{
+    libxl_usb_hostdev h, back;
+    char *json;
+
+    libxl_usb_hostdev_init(&h);
+    h.busid = strdup("1-4");
+    h.manufacturer = strdup("\x1b[31mEVIL\xff\xfe Corp");
+    /* overlong '/', a surrogate, a truncated sequence; then é */
+    h.product = strdup("\xc0\xaf \xed\xa0\x80 \xe2\x82 \xc3\xa9");
+    json = libxl_usb_hostdev_to_json(NULL, &h);
+    ASSERT(json);
+    CHECK(strstr(json, "\"manufacturer\": \"\\u001B[31mEVIL"
+                       "\xef\xbf\xbd\xef\xbf\xbd Corp\""));
+    CHECK(strstr(json, "\"product\": \"\xef\xbf\xbd\xef\xbf\xbd "
+                       "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                       "\xef\xbf\xbd\xef\xbf\xbd \xc3\xa9\""));
+    libxl_usb_hostdev_init(&back);
+    CHECK_INT_EQ(libxl_usb_hostdev_from_json(NULL, &back, json), 0);
+    CHECK_STR_EQ(back.manufacturer,
+                 "\x1b[31mEVIL\xef\xbf\xbd\xef\xbf\xbd Corp");
+    libxl_usb_hostdev_dispose(&back);
+    libxl_usb_hostdev_dispose(&h);
+    free(json);
+}
+
 static void test_golden_hostdev(void)
 {
     static const char golden[] =
@@ -446,6 +474,8 @@ static const struct test tests[] = {
     { "usbdev JSON text", test_golden_usbdev },
     { "domain_usb_config JSON text", test_golden_config },
     { "usb_hostdev JSON text", test_golden_hostdev },
+    { "usb_hostdev JSON: bytes that are not UTF-8 become U+FFFD",
+      test_not_utf8 },
     { "enumeration strings and JSON", test_golden_enums },
 };
 

@@ -936,6 +936,41 @@ static void test_hostdev_list_and_lookups(void)
     libxl_device_usbctrl_dispose(&c);
 }
 
+/* The drivers of busid in a fresh host device list (malloc'd), or NULL. */
+static char *hostdev_drivers(libxl_ctx *ctx, const char *busid)
+{
+    libxl_usb_hostdev *h;
+    char *drivers = NULL;
+    int i, n;
+
+    h = libxl_usb_hostdev_list(ctx, &n);
+    for (i = 0; i < n; i++)
+        if (!strcmp(h[i].busid, busid) && h[i].drivers)
+            drivers = strdup(h[i].drivers);
+    libxl_usb_hostdev_list_free(h, n);
+    return drivers;
+}
+
+static void test_hostdev_drivers_per_interface(void)
+{
+    libxl_ctx *ctx = setup();
+    char *d;
+
+    CHECK_STR_EQ(d = hostdev_drivers(ctx, "2-1"),
+                 "usbhid,usbhid,usb-storage");
+    free(d);
+    sysfs_unbind("2-1:1.1");
+    CHECK_STR_EQ(d = hostdev_drivers(ctx, "2-1"), "usbhid,-,usb-storage");
+    free(d);
+    sysfs_unbind("2-1:1.0");
+    sysfs_unbind("2-1:1.2");
+    CHECK_STR_EQ(d = hostdev_drivers(ctx, "2-1"), "-,-,-");
+    free(d);
+    sysfs_unbind("1-2:1.0");
+    CHECK_STR_EQ(d = hostdev_drivers(ctx, "1-2"), "-");
+    free(d);
+}
+
 static const struct test tests[] = {
     { "controller add/remove, synchronous: layout, perms",
       test_ctrl_add_remove_sync },
@@ -964,6 +999,8 @@ static const struct test tests[] = {
     { "two processes attach one device: one wins", test_concurrent_attach },
     { "host device list, domains, devid lookup",
       test_hostdev_list_and_lookups },
+    { "host device list: one driver per interface, - for none",
+      test_hostdev_drivers_per_interface },
 };
 
 int main(int argc, char **argv)

@@ -437,6 +437,76 @@ static void test_composite(void)
     transcript_end("composite");
 }
 
+/* Whether s is valid JSON and all UTF-8, as python3's json module reads
+ * it (it refuses lone surrogates and bad bytes when decoding strictly). */
+static bool json_ok(const char *s)
+{
+    char path[128], cmd[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/out.json", tr.statedir);
+    f = fopen(path, "w");
+    ASSERT(f);
+    fputs(s, f);
+    ASSERT(!fclose(f));
+    snprintf(cmd, sizeof(cmd), "python3 -c 'import json, sys; "
+             "json.loads(open(sys.argv[1], \"rb\").read().decode(\"utf-8\"))' "
+             "%s >&2", path);
+    return system(cmd) == 0;
+}
+
+/* The stdout of "xlusb <args>" (malloc'd), not in the transcript. */
+static char *xlusb_out(const char *args)
+{
+    char *cmdline, *argv[MAX_ARGS], *out, *err;
+
+    ASSERT((cmdline = strdup(args)));
+    build_argv(cmdline, argv);
+    run_capture(exec_argv, argv, &out, &err);
+    free(err);
+    free(cmdline);
+    return out;
+}
+
+/* What a person sees of a device whose strings are hostile: escapes on a
+ * terminal, valid JSON; and "-" for an interface bound to no driver. */
+static void test_hostile_strings(void)
+{
+    char *out;
+
+    host_start(false, "base", "composite", "hostile", NULL);
+    sysfs_unbind("2-1:1.1");
+    xlusb("usb-assignable-list");
+    xlusb("usb-assignable-list -j");
+    xlusb("usbdev-attach web01 busid=1-4");
+    xlusb("usb-list web01");
+
+    out = xlusb_out("usb-assignable-list");
+    CHECK(!strchr(out, '\033'));
+    CHECK(!strchr(out, '\a'));
+    CHECK(strstr(out, "Evil\\x1b]0;pwned\\x07 Stick\\\\ "
+                      "\xc3\xa9t\xc3\xa9\\xe2\\x80\\x8b\\xc2\\x9b"
+                      "\\xff\\xfe\n"));
+    CHECK(strstr(out, " usbhid,-,usb-storage "));
+    free(out);
+    out = xlusb_out("usb-list web01");
+    CHECK(!strchr(out, '\033'));
+    CHECK(strstr(out, "Evil\\x1b]0;pwned"));
+    free(out);
+
+    out = xlusb_out("usb-assignable-list -j");
+    CHECK(json_ok(out));
+    CHECK(strstr(out, "\"manufacturer\": \"\\u001B[31mEVIL"
+                      "\xef\xbf\xbd\xef\xbf\xbd Corp\""));
+    CHECK(strstr(out, "\"drivers\": \"usbhid,-,usb-storage\""));
+    free(out);
+    out = xlusb_out("usb-list -j web01");
+    CHECK(json_ok(out));
+    CHECK(strstr(out, "\xef\xbf\xbd"));
+    free(out);
+    transcript_end("hostile-strings");
+}
+
 static void test_vendor_product(void)
 {
     host_start(false, "base", "keyboard", "stick", "stick2", NULL);
@@ -530,6 +600,7 @@ static const struct test tests[] = {
     { "usbdev", test_usbdev },
     { "usbdev-refused", test_usbdev_refused },
     { "composite", test_composite },
+    { "hostile-strings", test_hostile_strings },
     { "vendor-product", test_vendor_product },
     { "unplugged", test_unplugged },
     { "rebind", test_rebind },

@@ -101,6 +101,81 @@ static const char *str_or(const char *s, const char *dflt)
     return s && *s ? s : dflt;
 }
 
+/*----- a device's strings, as they are shown -----*/
+
+/*
+ * The length of the UTF-8 character s starts with (1 for ASCII), its code
+ * point in *cp; 0 if it is not one (a stray or missing continuation
+ * byte, an overlong form, a surrogate, beyond U+10FFFF).
+ */
+static size_t utf8_char(const unsigned char *s, unsigned long *cp)
+{
+    size_t n, i;
+
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, *cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, *cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, *cp = s[0] & 0x07;
+    else
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        *cp = *cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) ||
+        (*cp >= 0xd800 && *cp <= 0xdfff) || *cp > 0x10ffff)
+        return 0;
+    return n;
+}
+
+/* Whether code point cp is shown as it is in a table: not a control
+ * character (C0, DEL, C1), nor one that is invisible or reorders the
+ * text around it (zero-width and bidirectional marks, line and paragraph
+ * separators, BOM). */
+static bool shown_as_is(unsigned long cp)
+{
+    return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f) &&
+           !(cp >= 0x200b && cp <= 0x200f) &&
+           !(cp >= 0x2028 && cp <= 0x202e) &&
+           !(cp >= 0x2060 && cp <= 0x206f) && cp != 0xfeff;
+}
+
+/*
+ * Prints s, a string the device chose (its product name), for a
+ * terminal: printable characters as they are, a backslash as "\\", every
+ * other byte (control characters such as ESC, bytes that are not UTF-8,
+ * the invisible characters of shown_as_is) as "\xHH".
+ */
+static void print_shown(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned long cp;
+    size_t n, i;
+
+    while (*p) {
+        n = utf8_char(p, &cp);
+        if (n && shown_as_is(cp)) {
+            if (cp == '\\')
+                fputs("\\\\", stdout);
+            else
+                fwrite(p, 1, n, stdout);
+        } else {
+            if (!n)
+                n = 1;
+            for (i = 0; i < n; i++)
+                printf("\\x%02x", p[i]);
+        }
+        p += n;
+    }
+}
+
 static void print_port(const struct dom_usb *d, int ctrl, int port,
                        const struct hostdevs *h)
 {
@@ -114,11 +189,13 @@ static void print_port(const struct dom_usb *d, int ctrl, int port,
     }
     printf(" %-10s", str_or(d->busids[i], "?"));
     dev = dom_usb_host(d, i, h);
-    if (dev)
-        printf(" Bus %03d Device %03d  ID %04x:%04x  %s\n",
+    if (dev) {
+        printf(" Bus %03d Device %03d  ID %04x:%04x  ",
                (int)dev->hostbus, (int)dev->hostaddr, dev->idvendor,
-               dev->idproduct, str_or(dev->product, ""));
-    else
+               dev->idproduct);
+        print_shown(str_or(dev->product, ""));
+        putchar('\n');
+    } else
         printf(" (unplugged)\n");
 }
 
@@ -151,15 +228,35 @@ static yajl_gen_status gen_key(yajl_gen g, const char *key)
     return yajl_gen_string(g, (const unsigned char *)key, strlen(key));
 }
 
+/* key: val, a JSON string (each byte of val that is not UTF-8 made
+ * U+FFFD, as the generated types' JSON does) or null. */
 static yajl_gen_status gen_key_str(yajl_gen g, const char *key,
                                    const char *val)
 {
     yajl_gen_status s = gen_key(g, key);
+    const unsigned char *p;
+    unsigned long cp;
+    char *fixed;
+    FILE *f;
+    size_t n, len;
 
     if (s)
         return s;
-    return val ? yajl_gen_string(g, (const unsigned char *)val, strlen(val))
-               : yajl_gen_null(g);
+    if (!val)
+        return yajl_gen_null(g);
+    f = open_memstream(&fixed, &len);
+    if (!f)
+        return yajl_gen_in_error_state;
+    for (p = (const unsigned char *)val; *p; p += n)
+        if (!(n = utf8_char(p, &cp)))
+            fputs("\xef\xbf\xbd", f), n = 1;
+        else
+            fwrite(p, 1, n, f);
+    if (fclose(f))
+        return yajl_gen_in_error_state;
+    s = yajl_gen_string(g, (const unsigned char *)fixed, len);
+    free(fixed);
+    return s;
 }
 
 static yajl_gen_status gen_devices(yajl_gen g, const struct dom_usb *d,
@@ -336,13 +433,16 @@ static void print_assignable(const struct hostdevs *h)
            "Busid", wdrivers, "Driver(s)", wwhere, "Domain");
     for (i = 0; i < h->num; i++) {
         dev = &h->dev[i];
-        if (!dev->hub)
-            printf("%-*s %03d %03d %04x:%04x %02x    %-*s %-*s %s\n",
+        if (!dev->hub) {
+            printf("%-*s %03d %03d %04x:%04x %02x    %-*s %-*s ",
                    wbusid, dev->busid, (int)dev->hostbus,
                    (int)dev->hostaddr, dev->idvendor, dev->idproduct,
                    (int)dev->device_class, wdrivers,
                    str_or(dev->drivers, "-"), wwhere,
-                   str_or(where[i], "-"), str_or(dev->product, ""));
+                   str_or(where[i], "-"));
+            print_shown(str_or(dev->product, ""));
+            putchar('\n');
+        }
         free(where[i]);
     }
     free(where);

@@ -19,6 +19,16 @@
  * A named argument runs only the tests whose names contain it.  A test may
  * call SKIP("why") and must say why.
  *
+ * What a test child writes on stderr (the library's log at TEST_LOGLEVEL,
+ * the failures of CHECK and ASSERT, golden diffs, the messages of the
+ * processes it forks) is kept in a temp file and shown, as "# " lines on
+ * stderr before "not ok", only if the test fails: a passing test prints
+ * only its "ok" line, so the error messages that tests of errors expect
+ * do not show in `make check`.  TEST_VERBOSE=1 keeps stderr as it is
+ * (everything shown as it comes, pass or fail), e.g.
+ * `TEST_VERBOSE=1 TEST_LOGLEVEL=debug tests/run-test tests/bin/test-pvusb
+ * composite`.  tap_diag lines (stdout) are TAP comments either way.
+ *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 #ifndef TESTS_HARNESS_H

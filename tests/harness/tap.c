@@ -9,6 +9,12 @@
  * child runs after the harness released what it holds: a leak reported
  * there is the code's under test.
  *
+ * A child's stderr (the library's log, the failures of CHECK and ASSERT,
+ * whatever the test prints there) goes to a temp file, shown as "# "
+ * lines on the runner's stderr only if the test fails: the error
+ * messages a passing test expects are not shown.  TEST_VERBOSE=1 leaves
+ * the child's stderr alone (everything shown, as it happens).
+ *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 #include <errno.h>
@@ -176,11 +182,16 @@ static int timeout_s(void)
     return (int)v;
 }
 
-static void __attribute__((noreturn)) run_child(const struct test *t)
+static void __attribute__((noreturn)) run_child(const struct test *t,
+                                               FILE *log)
 {
     char path[sizeof(scratch) + 32];
 
     test_pid = getpid();
+    if (log && dup2(fileno(log), STDERR_FILENO) < 0) {
+        fprintf(stderr, "# harness: dup2: %s\n", strerror(errno));
+        _exit(1);
+    }
     if (atexit(run_at_exit)) {
         fprintf(stderr, "# harness: atexit failed\n");
         _exit(1);
@@ -226,11 +237,44 @@ static bool make_scratch(void)
     return mkdtemp(scratch) != NULL;
 }
 
+static bool verbose(void)
+{
+    const char *s = getenv("TEST_VERBOSE");
+
+    return s && !strcmp(s, "1");
+}
+
+/* Prints what a failed test's child wrote on its stderr (log), each line
+ * made a "# " line unless it is one already (CHECK's failures). */
+static void show_log(FILE *log, size_t num, const char *name)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    bool any = false;
+
+    if (!log || fseek(log, 0, SEEK_SET))
+        return;
+    fflush(stdout);
+    while ((len = getline(&line, &cap, log)) >= 0) {
+        if (!any)
+            fprintf(stderr, "# stderr of test %zu - %s:\n", num, name);
+        any = true;
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        fprintf(stderr, "%s%s\n", strncmp(line, "# ", 2) ? "# " : "", line);
+    }
+    free(line);
+    fflush(stderr);
+}
+
 /* Runs test number num in a child; returns whether it passed. */
 static bool run_one(size_t num, const struct test *t)
 {
     int status;
     pid_t pid, r;
+    FILE *log = NULL;
+    bool ok;
 
     if (!make_scratch()) {
         printf("not ok %zu - %s\n", num, t->name);
@@ -238,6 +282,10 @@ static bool run_one(size_t num, const struct test *t)
         return false;
     }
     memset(report, 0, sizeof(*report));
+    /* Unlinked at once: nothing to clean up, even if we are killed. */
+    if (!verbose() && !(log = tmpfile()))
+        tap_diag("cannot make a temp file for the test's stderr (%s): "
+                 "shown as it comes", strerror(errno));
     fflush(stdout);
     fflush(stderr);
     pid = fork();
@@ -245,17 +293,24 @@ static bool run_one(size_t num, const struct test *t)
         printf("not ok %zu - %s\n", num, t->name);
         tap_diag("fork: %s", strerror(errno));
         harness_rmtree(scratch);
+        if (log)
+            fclose(log);
         return false;
     }
     if (pid == 0)
-        run_child(t);
+        run_child(t, log);
     do {
         r = waitpid(pid, &status, 0);
     } while (r < 0 && errno == EINTR);
     /* Whatever the child left behind (it may have crashed). */
     harness_rmtree(scratch);
 
-    if (r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    ok = r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok)
+        show_log(log, num, t->name);
+    if (log)
+        fclose(log);
+    if (ok) {
         if (report->skipped)
             printf("ok %zu - %s # SKIP %s\n", num, t->name, report->why);
         else
