@@ -1143,16 +1143,14 @@ static void report(const struct op *op, unsigned long n, char **steps,
         tap_diag("  %s", steps[i]);
     tap_diag("%s: failing trials by invariant:%s; not killed %lu; %lld ms",
              op->name, len ? tallies : " none", t->not_killed, ms);
-    fflush(stdout);
-    fprintf(stderr, "# crash: %s: tried %lu, converged %lu\n", op->name,
-            t->tried, t->converged);
+    tap_figure("crash: %s: tried %lu, converged %lu", op->name, t->tried,
+               t->converged);
     /* What the crash itself breaks: the unkilled run may already break
      * some invariants (a lock file it leaves), and then every trial
      * does; the strict figure above hides all else. */
-    fprintf(stderr, "# %s: %lu of %lu break more than the unkilled run "
-            "(%s)\n", op->name, t->crash_only, t->tried,
-            blen ? base + 1 : "which breaks nothing");
-    fflush(stderr);
+    tap_figure("%s: %lu of %lu break more than the unkilled run (%s)",
+               op->name, t->crash_only, t->tried,
+               blen ? base + 1 : "which breaks nothing");
 }
 
 static long long now_ms(void)

@@ -60,6 +60,10 @@ void tap_skip(const char *why) __attribute__((noreturn));
 /* Prints "# ..." (each line of the message so prefixed) on stdout: a TAP
  * comment, shown by prove -v, that fails nothing. */
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "# ..." on the runner's stderr, which prove always shows, even
+ * for a test that passes (whose own stderr is dropped): a suite's
+ * figures. */
+void tap_figure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tap_bail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 

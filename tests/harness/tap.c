@@ -85,6 +85,20 @@ void tap_diag(const char *fmt, ...)
     va_end(ap);
 }
 
+/* The runner's own stderr, kept when a test child's goes to its log. */
+static FILE *figures_out;
+
+void tap_figure(const char *fmt, ...)
+{
+    va_list ap;
+
+    fflush(stdout);
+    va_start(ap, fmt);
+    vdiag(figures_out ? figures_out : stderr, "", fmt, ap);
+    va_end(ap);
+    fflush(figures_out ? figures_out : stderr);
+}
+
 /* Failures go to stderr, as Test::More does: prove shows them even when
  * it hides the TAP stream. */
 static void vfail(const char *file, int line, const char *fmt, va_list ap)
@@ -188,6 +202,10 @@ static void __attribute__((noreturn)) run_child(const struct test *t,
     char path[sizeof(scratch) + 32];
 
     test_pid = getpid();
+    if (log && !(figures_out = fdopen(dup(STDERR_FILENO), "w"))) {
+        fprintf(stderr, "# harness: dup: %s\n", strerror(errno));
+        _exit(1);
+    }
     if (log && dup2(fileno(log), STDERR_FILENO) < 0) {
         fprintf(stderr, "# harness: dup2: %s\n", strerror(errno));
         _exit(1);

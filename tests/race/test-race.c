@@ -839,14 +839,13 @@ static void figures(const char *name, const char *fmt, ...)
 
 static void figures(const char *name, const char *fmt, ...)
 {
+    char line[1024];
     va_list ap;
 
-    fflush(stdout);
-    fprintf(stderr, "# race: %s: ", name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    tap_figure("race: %s: %s", name, line);
 }
 
 static void failure_figures(const char *name, const struct tally *t)
