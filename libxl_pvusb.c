@@ -1014,7 +1014,8 @@ static void usb_config_change(libxl__gc *gc, libxl_domain_usb_config *cfg,
  * caller holds the domain lock.  The change is applied to the file if
  * the file was up to date before it (one generation behind, or already
  * at this one: applying it twice is harmless); else the file is behind
- * from an operation that died, and is rebuilt from xenstore.
+ * from an operation that died, and is rebuilt from xenstore first (the
+ * change still applied: a device being attached is not listed yet).
  */
 static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
                              int port, const libxl_device_usbctrl *usbctrl,
@@ -1035,10 +1036,8 @@ static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
     rc = libxl__get_domain_usb_config(gc, domid, &cfg);
     if (rc) goto out;
     if (devid < 0 && cfg.generation == gen) goto out;   /* up to date */
-    if (devid >= 0 &&
-        (cfg.generation == gen || cfg.generation + 1 == gen)) {
-        usb_config_change(gc, &cfg, devid, port, usbctrl, usbdev);
-    } else {
+    if (devid < 0 ||
+        (cfg.generation != gen && cfg.generation + 1 != gen)) {
         /* gen 0: the last controller went; a rebuild is expected */
         if (gen)
             LOGD(INFO, domid, "The persisted USB configuration (generation "
@@ -1049,6 +1048,8 @@ static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
         rc = usb_config_from_xenstore(gc, domid, &cfg);
         if (rc) goto out;
     }
+    /* Also after a rebuild: a device being attached is not listed yet. */
+    usb_config_change(gc, &cfg, devid, port, usbctrl, usbdev);
     cfg.generation = gen;
     rc = libxl__set_domain_usb_config(gc, domid, &cfg);
 out:
@@ -1078,11 +1079,18 @@ struct usb_op {
 static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
                                  int rc);
 
-/* Ends the operation: the lock is let go, the ao completes with rc. */
+/*
+ * Ends the operation: the lock is let go, the ao completes with rc.  An
+ * operation that changed something has brought the configuration up to
+ * date as it did; one that failed (a re-run that found nothing left to
+ * do among them) repairs what an earlier one that died left behind.
+ */
 static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
 {
     STATE_AO_GC(op->ao);
 
+    if (rc && op->lock.fd >= 0)
+        usb_config_sync(gc, op->domid);
     libxl__domain_lock_release(gc, &op->lock);
     libxl__ao_complete(egc, ao, rc);
 }
@@ -1579,9 +1587,7 @@ typedef struct {
 static void usbctrl_add_locked(libxl__egc *egc, usb_op *op)
 {
     usbctrl_add_op *cao = CONTAINER_OF(op, *cao, op);
-    STATE_AO_GC(op->ao);
 
-    usb_config_sync(gc, op->domid);
     cao->uas.ao = op->ao;
     cao->uas.domid = op->domid;
     usbctrl_add_start(egc, &cao->uas);
@@ -1922,7 +1928,6 @@ static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
 
     libxl_device_usbctrl_init(&urs->usbctrl);
     libxl__ev_devstate_init(&urs->ds);
-    usb_config_sync(gc, domid);
     rc = usbctrl_read_existing(gc, domid, urs->devid, &urs->usbctrl);
     if (rc) goto out;
     urs->rc_devices = usbctrl_remove_devices(gc, domid, &urs->usbctrl,
@@ -2357,7 +2362,6 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
     libxl_device_usbctrl_init(&das->usbctrl);
     rc = libxl__domain_check_exists(gc, domid);
     if (rc) goto out;
-    usb_config_sync(gc, domid);
     rc = usbdev_find_busid(gc, domid, das->usbdev, &das->busid);
     if (rc) goto out;
     rc = usb_holder(gc, XBT_NULL, das->busid, &o, &claim);
@@ -2436,7 +2440,6 @@ static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
     int rc;
 
     libxl_device_usbctrl_init(&usbctrl);
-    usb_config_sync(gc, domid);
     rc = usbctrl_read_existing(gc, domid, drs->ctrl, &usbctrl);
     if (rc) goto out;
     if (!usbctrl_is_dom0s(&usbctrl)) {
