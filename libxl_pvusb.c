@@ -524,6 +524,19 @@ static bool usbctrl_is_dom0s(const libxl_device_usbctrl *usbctrl)
     return usbctrl->backend_domid == 0;
 }
 
+/* Refuses (ERROR_INVAL, logged) to give or take a device on a controller
+ * another domain serves. */
+static int usbctrl_check_dom0s(libxl__gc *gc, uint32_t domid,
+                               const libxl_device_usbctrl *usbctrl)
+{
+    if (usbctrl_is_dom0s(usbctrl)) return 0;
+    LOGD(ERROR, domid, "USB controller %d is served by domain %u, a driver "
+         "domain: the devices on it are that domain's own; attach and "
+         "detach them in domain %u", usbctrl->devid, usbctrl->backend_domid,
+         usbctrl->backend_domid);
+    return ERROR_INVAL;
+}
+
 static int compare_ints(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
@@ -2339,14 +2352,8 @@ static int usbdev_add_pick_ctrl(libxl__gc *gc, usbdev_add_state *das)
         return usbctrl_find_free(gc, domid, &das->usbctrl);
     }
     rc = usbctrl_read_existing(gc, domid, usbdev->ctrl, &das->usbctrl);
+    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &das->usbctrl);
     if (rc) return rc;
-    if (!usbctrl_is_dom0s(&das->usbctrl)) {
-        LOGD(ERROR, domid, "USB controller %d is served by domain %u, a "
-             "driver domain: the devices it can give are its own; run "
-             "usbdev-attach in domain %u", usbdev->ctrl,
-             das->usbctrl.backend_domid, das->usbctrl.backend_domid);
-        return ERROR_INVAL;
-    }
     return usbctrl_check_port(gc, domid, &das->usbctrl, usbdev->port, true);
 }
 
@@ -2441,14 +2448,8 @@ static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
 
     libxl_device_usbctrl_init(&usbctrl);
     rc = usbctrl_read_existing(gc, domid, drs->ctrl, &usbctrl);
+    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &usbctrl);
     if (rc) goto out;
-    if (!usbctrl_is_dom0s(&usbctrl)) {
-        LOGD(ERROR, domid, "USB controller %d is served by domain %u, a "
-             "driver domain: its devices are that domain's; detach them "
-             "there", drs->ctrl, usbctrl.backend_domid);
-        rc = ERROR_INVAL;
-        goto out;
-    }
     rc = usbctrl_check_port(gc, domid, &usbctrl, drs->port, false);
     if (rc) goto out;
     rc = usbdev_remove_port(gc, domid, &usbctrl, drs->port);

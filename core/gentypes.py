@@ -210,6 +210,10 @@ def emit_json_header(types):
         "#pragma GCC visibility push(default)",
         "",
     ]
+    # Public in libxl's libxl_json.h too (xl uses it): a C string as a
+    # JSON string, or null; bytes that are not UTF-8 become U+FFFD.
+    lines.append("yajl_gen_status libxl__yajl_gen_asciiz(yajl_gen hand, "
+                 "const char *str);")
     for ty in types:
         lines.append("yajl_gen_status %s_gen_json(yajl_gen hand, %s *p);" %
                      (ty.typename, ty.typename))

@@ -2,7 +2,7 @@
  * libxl_json.h - JSON helpers behind the generated types (gen/
  * _libxl_pvusb_types.c): yajl generation with libxl's conventions, strict
  * parsing of a yajl_tree with a log message naming the field, and the
- * enumeration string tables.  All hidden.
+ * enumeration string tables.  All hidden but libxl__yajl_gen_asciiz.
  *
  * Parse helpers take `where`, the path of the value being parsed
  * ("libxl_domain_usb_config.usbdevs[2].type.hostdev.hostbus"), and on a
@@ -29,10 +29,9 @@ _hidden yajl_gen libxl__yajl_gen_alloc(void);
  * included), or 0 if it is not one: a stray or missing continuation
  * byte, an overlong form, a surrogate, beyond U+10FFFF. */
 _hidden size_t libxl__utf8_len(const char *str);
-/* str as a JSON string, or null if str is NULL.  Bytes of str that are
- * not UTF-8 are written as U+FFFD: the JSON is always valid. */
-_hidden yajl_gen_status libxl__yajl_gen_asciiz(yajl_gen hand,
-                                               const char *str);
+/* libxl__yajl_gen_asciiz (str as a JSON string, or null if str is NULL;
+ * bytes of str that are not UTF-8 written as U+FFFD, so the JSON is
+ * always valid) is public, as in libxl: _libxl_pvusb_types_json.h. */
 /*
  * Ends a _to_json: if s (what generating returned) is ok, returns the
  * text, malloc'd; else logs (ctx may be NULL) and returns NULL.  Frees

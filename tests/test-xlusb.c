@@ -170,24 +170,6 @@ static void transcript_start(void)
     setenv("LIBXL_PVUSB_STATE_DIR", tr.statedir, 1);
 }
 
-static char *read_file(const char *path)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *in = fopen(path, "r"), *mem;
-    int c;
-
-    if (!in)
-        return NULL;
-    mem = open_memstream(&text, &len);
-    ASSERT(mem);
-    while ((c = getc(in)) != EOF)
-        putc(c, mem);
-    fclose(mem);
-    fclose(in);
-    return text;
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *out = fopen(path, "w");
@@ -208,7 +190,7 @@ static void golden_check(const char *name)
     snprintf(golden, sizeof(golden), "%s/%s.txt", GOLDEN_DIR, name);
     if (update && !strcmp(update, "1"))
         write_file(golden, tr.text);
-    expected = read_file(golden);
+    expected = read_text_file(golden);
     if (!expected || strcmp(expected, tr.text)) {
         snprintf(actual, sizeof(actual), "%s/actual.txt", tr.statedir);
         write_file(actual, tr.text);

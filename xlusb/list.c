@@ -234,29 +234,8 @@ static yajl_gen_status gen_key_str(yajl_gen g, const char *key,
                                    const char *val)
 {
     yajl_gen_status s = gen_key(g, key);
-    const unsigned char *p;
-    unsigned long cp;
-    char *fixed;
-    FILE *f;
-    size_t n, len;
 
-    if (s)
-        return s;
-    if (!val)
-        return yajl_gen_null(g);
-    f = open_memstream(&fixed, &len);
-    if (!f)
-        return yajl_gen_in_error_state;
-    for (p = (const unsigned char *)val; *p; p += n)
-        if (!(n = utf8_char(p, &cp)))
-            fputs("\xef\xbf\xbd", f), n = 1;
-        else
-            fwrite(p, 1, n, f);
-    if (fclose(f))
-        return yajl_gen_in_error_state;
-    s = yajl_gen_string(g, (const unsigned char *)fixed, len);
-    free(fixed);
-    return s;
+    return s ? s : libxl__yajl_gen_asciiz(g, val);
 }
 
 static yajl_gen_status gen_devices(yajl_gen g, const struct dom_usb *d,

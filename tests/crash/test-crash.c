@@ -496,24 +496,6 @@ static void read_view(struct xs_handle *h, struct host_state *st,
     free(list);
 }
 
-static char *read_text(const char *path)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *in = fopen(path, "r"), *mem;
-    int c;
-
-    if (!in)
-        return NULL;
-    mem = open_memstream(&text, &len);
-    ASSERT(mem);
-    while ((c = getc(in)) != EOF)
-        putc(c, mem);
-    fclose(mem);
-    fclose(in);
-    return text;
-}
-
 /* An integer member of a JSON object, or def if absent. */
 static int json_int(yajl_val obj, const char *key, int def)
 {
@@ -553,7 +535,7 @@ static void read_config(struct host_state *st, struct verdict *v)
 
     snprintf(path, sizeof(path), "%s/%s.json", work.state,
              fakedom_uuid(DOMID));
-    text = read_text(path);
+    text = read_text_file(path);
     st->cfg_ok = true;
     if (!text)
         return;
@@ -916,7 +898,7 @@ static void fresh_host(void)
 /* The lines of a step log (malloc'd, NULL-terminated); *n of them. */
 static char **read_steps(const char *path, unsigned long *n)
 {
-    char *text = read_text(path), *line, *save = NULL, **lines = NULL;
+    char *text = read_text_file(path), *line, *save = NULL, **lines = NULL;
 
     *n = 0;
     for (line = text ? strtok_r(text, "\n", &save) : NULL; line;

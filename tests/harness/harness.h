@@ -95,6 +95,10 @@ void tap_bail(const char *file, int line, const char *fmt, ...)
  */
 int run_capture(void (*child)(void *), void *arg, char **out, char **err);
 
+/* The whole of the file at path, malloc'd and NUL-terminated, or NULL if
+ * it cannot be opened. */
+char *read_text_file(const char *path);
+
 /*----- a private real xenstored -----*/
 
 /*

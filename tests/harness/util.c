@@ -183,3 +183,21 @@ int run_capture(void (*child)(void *), void *arg, char **out, char **err)
         *err = bufs[1];
     return status;
 }
+
+char *read_text_file(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *in = fopen(path, "r"), *mem;
+    int c;
+
+    if (!in)
+        return NULL;
+    mem = open_memstream(&text, &len);
+    ASSERT(mem);
+    while ((c = getc(in)) != EOF)
+        putc(c, mem);
+    fclose(mem);
+    fclose(in);
+    return text;
+}

@@ -632,24 +632,6 @@ static bool same_set(int *a, int na, int *b, int nb)
 /* ctrl:port as one int, for same_set */
 #define PAIR(ctrl, port) ((ctrl) * 100 + (port))
 
-static char *read_text(const char *path)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *in = fopen(path, "r"), *mem;
-    int c;
-
-    if (!in)
-        return NULL;
-    mem = open_memstream(&text, &len);
-    ASSERT(mem);
-    while ((c = getc(in)) != EOF)
-        putc(c, mem);
-    fclose(mem);
-    fclose(in);
-    return text;
-}
-
 /* The number at key of each object in array (with key2, PAIRs of the
  * two) of root, into out; how many, or -1 if malformed. */
 static int json_ints(yajl_val root, const char *array, const char *key,
@@ -700,7 +682,7 @@ static yajl_val config_read(uint32_t domid, int *bad)
 
     snprintf(path, sizeof(path), "%s/%s.json", state_dir,
              fakedom_uuid(domid));
-    text = read_text(path);
+    text = read_text_file(path);
     if (text) {
         root = yajl_tree_parse(text, err, sizeof(err));
         if (!root)
