@@ -27,7 +27,7 @@ GEN_HDRS := gen/_libxl_pvusb_types.h gen/_libxl_pvusb_types_json.h \
             gen/_libxl_pvusb_types_internal.h
 GEN_SRCS := gen/_libxl_pvusb_types.c
 CORE_SRCS := $(wildcard core/*.c)
-LIB_SRCS := libxl_pvusb.c $(CORE_SRCS) $(GEN_SRCS)
+LIB_SRCS := libxl_pvusb.c libxl_pvusb_host.c $(CORE_SRCS) $(GEN_SRCS)
 LIB_OBJS := $(patsubst %.c,%.o,$(LIB_SRCS))
 PUB_HDRS := libxl_pvusb.h core/libxl_core.h gen/_libxl_pvusb_types.h \
             gen/_libxl_pvusb_types_json.h
@@ -47,7 +47,7 @@ $(GEN_HDRS) $(GEN_SRCS) &: $(GEN_DEPS)
 
 # ---- the library -----------------------------------------------------
 $(LIB_OBJS): %.o: %.c $(GEN_HDRS) $(wildcard core/*.h) libxl_pvusb.h \
-             libxl_osdeps.h
+             libxl_pvusb_internal.h libxl_osdeps.h
 	$(CC) $(CPPFLAGS_ALL) $(LIB_CFLAGS) -c -o $@ $<
 
 libxlpvusb.so: $(LIB_OBJS)

@@ -16,28 +16,19 @@
  *     holds type, usb-ver, num-ports and port/<n> itself, and QEMU has it
  *     as device "xenusb-<devid>", each host device as
  *     "xenusb-<hostbus>-<hostaddr>" (libxl's names)
- *   host side, keyed by the physical device so it outlives guest and
- *   toolstack (dom0 only):
- *       /libxl/usbback/<enc busid>/owner = "<domid>/<devid>/<port>"
- *       /libxl/usbback/<enc busid>/<enc intf>/driver_path
+ *   host side (dom0 only): the ownership and driver records of each
+ *   device, /libxl/usbback/<enc busid>/..., kept by the host layer
+ *   (libxl_pvusb_host.c, contract in libxl_pvusb_internal.h)
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 
 #include "libxl_osdeps.h" /* must come before any other headers */
 
-#include <ctype.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "libxl_internal.h"
+#include "libxl_pvusb_internal.h"
 
-#define USBBACK_INFO_PATH "/libxl/usbback"
-#define USBHUB_CLASS_CODE 9
-#define USBIF_MAX_PORTNR 31
 #define USB_DEFAULT_VERSION 2
 #define USB_DEFAULT_PORTS 8
 #define USB_DM_MAX_VERSION 3
@@ -101,312 +92,6 @@ static char *vusb_be_path(libxl__gc *gc, const libxl_device_usbctrl *c,
                      usbctrl_kind(c->type), domid, c->devid);
 }
 
-/* xenstore keys cannot hold '.' or ':' */
-static char *usb_busid_encode(libxl__gc *gc, const char *busid)
-{
-    char *enc = libxl__strdup(gc, busid);
-    char *p;
-
-    for (p = enc; *p; p++) {
-        if (*p == '.') *p = '_';
-        else if (*p == ':') *p = '@';
-    }
-    return enc;
-}
-
-static char *usb_hostdev_info_path(libxl__gc *gc, const char *busid)
-{
-    return GCSPRINTF(USBBACK_INFO_PATH "/%s", usb_busid_encode(gc, busid));
-}
-
-static char *usb_intf_info_path(libxl__gc *gc, const char *busid,
-                                const char *intf)
-{
-    return GCSPRINTF("%s/%s", usb_hostdev_info_path(gc, busid),
-                     usb_busid_encode(gc, intf));
-}
-
-/* A run of decimal digits without a leading zero (but "0" itself). */
-static const char *skip_number(const char *p)
-{
-    const char *start = p;
-
-    while (isdigit((unsigned char)*p)) p++;
-    if (p == start || (*start == '0' && p - start > 1)) return NULL;
-    return p;
-}
-
-/*
- * A host busid as the kernel names USB devices: "<bus>-<port>[.<port>]..."
- * (a root hub is "usb<bus>").  Everything read back from xenstore is
- * checked against this before it is used in a sysfs path.
- */
-static bool usb_busid_is_valid(const char *busid)
-{
-    const char *p = skip_number(busid);
-
-    if (!p || *p++ != '-') return false;
-    for (;;) {
-        p = skip_number(p);
-        if (!p) return false;
-        if (!*p) return strlen(busid) < 32;
-        if (*p++ != '.') return false;
-    }
-}
-
-/*----- sysfs -----*/
-
-/* The first line of a sysfs file.  ERROR_NOTFOUND if it is absent. */
-static int sysfs_read_line(libxl__gc *gc, const char *path, char **line_r)
-{
-    char buf[256];
-    ssize_t got;
-    int fd, rc;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return ERROR_NOTFOUND;
-        LOGE(ERROR, "Cannot open %s", path);
-        return ERROR_FAIL;
-    }
-    got = read(fd, buf, sizeof(buf) - 1);
-    if (got < 0) {
-        LOGE(ERROR, "Cannot read %s", path);
-        rc = ERROR_FAIL;
-        goto out;
-    }
-    buf[got] = 0;
-    buf[strcspn(buf, "\n")] = 0;
-    *line_r = libxl__strdup(gc, buf);
-    rc = 0;
-out:
-    close(fd);
-    return rc;
-}
-
-static int sysfs_read_attr(libxl__gc *gc, const char *busid,
-                           const char *attr, char **val_r)
-{
-    return sysfs_read_line(gc, GCSPRINTF(SYSFS_USB_DEV "/%s/%s", busid, attr),
-                           val_r);
-}
-
-/* A decimal (busnum, devnum) or hex (bDeviceClass, idVendor) attribute. */
-static int sysfs_read_attr_int(libxl__gc *gc, const char *busid,
-                               const char *attr, int base, long max,
-                               long *val_r)
-{
-    char *val, *end;
-    int rc;
-
-    rc = sysfs_read_attr(gc, busid, attr, &val);
-    if (rc) return rc;
-    errno = 0;
-    *val_r = strtol(val, &end, base);
-    if (!isxdigit((unsigned char)*val) || *end || errno ||
-        *val_r < 0 || *val_r > max) {
-        LOG(ERROR, "%s/%s/%s: unexpected value \"%s\"", SYSFS_USB_DEV,
-            busid, attr, val);
-        return ERROR_FAIL;
-    }
-    return 0;
-}
-
-/* Writes s to a sysfs file, as one write of exactly strlen(s) bytes. */
-static int sysfs_write(libxl__gc *gc, const char *path, const char *s)
-{
-    ssize_t r;
-    int fd;
-
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-        LOGE(ERROR, "Cannot open %s", path);
-        return ERROR_FAIL;
-    }
-    r = write(fd, s, strlen(s));
-    if (r != (ssize_t)strlen(s)) {
-        LOGE(ERROR, "Writing \"%s\" to %s failed", s, path);
-        close(fd);
-        return ERROR_FAIL;
-    }
-    if (close(fd)) {
-        LOGE(ERROR, "Writing \"%s\" to %s failed", s, path);
-        return ERROR_FAIL;
-    }
-    return 0;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * Entries of SYSFS_USB_DEV, sorted: with busid NULL the devices (no ':'
- * in the name), else the interfaces of busid ("<busid>:<cfg>.<n>").
- */
-static int sysfs_usb_list(libxl__gc *gc, const char *busid,
-                          char ***names_r, int *num_r)
-{
-    size_t prefix_len = busid ? strlen(busid) : 0;
-    char **names = NULL;
-    struct dirent *de;
-    int num = 0, rc;
-    DIR *dir;
-
-    dir = opendir(SYSFS_USB_DEV);
-    if (!dir) {
-        LOGE(ERROR, "Cannot list %s", SYSFS_USB_DEV);
-        return ERROR_FAIL;
-    }
-    for (;;) {
-        errno = 0;
-        de = readdir(dir);
-        if (!de) break;
-        if (de->d_name[0] == '.') continue;
-        if (busid ? (strncmp(de->d_name, busid, prefix_len) ||
-                     de->d_name[prefix_len] != ':')
-                  : !!strchr(de->d_name, ':'))
-            continue;
-        GCREALLOC_ARRAY(names, num + 1);
-        names[num++] = libxl__strdup(gc, de->d_name);
-    }
-    if (errno) {
-        LOGE(ERROR, "Cannot list %s", SYSFS_USB_DEV);
-        rc = ERROR_FAIL;
-        goto out;
-    }
-    if (num) qsort(names, num, sizeof(*names), compare_strings);
-    *names_r = names;
-    *num_r = num;
-    rc = 0;
-out:
-    closedir(dir);
-    return rc;
-}
-
-static bool usb_device_is_present(libxl__gc *gc, const char *busid)
-{
-    return !access(GCSPRINTF(SYSFS_USB_DEV "/%s", busid), F_OK);
-}
-
-/* The busid of the device at hostbus:hostaddr. ERROR_NOTFOUND if none. */
-static int usb_busaddr_to_busid(libxl__gc *gc, int bus, int addr,
-                                char **busid_r)
-{
-    char **devs;
-    long busnum, devnum;
-    int i, num, rc;
-
-    rc = sysfs_usb_list(gc, NULL, &devs, &num);
-    if (rc) return rc;
-    for (i = 0; i < num; i++) {
-        if (sysfs_read_attr_int(gc, devs[i], "busnum", 10, 255, &busnum) ||
-            sysfs_read_attr_int(gc, devs[i], "devnum", 10, 255, &devnum))
-            continue;
-        if (busnum == bus && devnum == addr) {
-            *busid_r = devs[i];
-            return 0;
-        }
-    }
-    LOG(ERROR, "No USB device at hostbus=%d hostaddr=%d (lsusb shows "
-        "them as Bus/Device)", bus, addr);
-    return ERROR_NOTFOUND;
-}
-
-/* hostbus/hostaddr of a present device; 0/0 if it is unplugged. */
-static int usb_busid_to_busaddr(libxl__gc *gc, const char *busid,
-                                uint8_t *bus_r, uint8_t *addr_r)
-{
-    long bus, addr;
-    int rc;
-
-    *bus_r = *addr_r = 0;
-    rc = sysfs_read_attr_int(gc, busid, "busnum", 10, 255, &bus);
-    if (rc == ERROR_NOTFOUND) return 0;
-    if (!rc) rc = sysfs_read_attr_int(gc, busid, "devnum", 10, 255, &addr);
-    if (rc) return rc;
-    *bus_r = bus;
-    *addr_r = addr;
-    return 0;
-}
-
-static int usb_device_is_hub(libxl__gc *gc, const char *busid, bool *hub_r)
-{
-    long cls;
-    int rc;
-
-    if (!strncmp(busid, "usb", 3)) {
-        *hub_r = true;      /* a root hub */
-        return 0;
-    }
-    rc = sysfs_read_attr_int(gc, busid, "bDeviceClass", 16, 255, &cls);
-    if (rc) return rc;
-    *hub_r = cls == USBHUB_CLASS_CODE;
-    return 0;
-}
-
-/* The driver an interface is bound to, as "/sys/bus/usb/drivers/<d>", or
- * NULL if it has none. */
-static int usbintf_get_drvpath(libxl__gc *gc, const char *intf,
-                               char **drvpath_r)
-{
-    const char *link = GCSPRINTF(SYSFS_USB_DEV "/%s/driver", intf);
-    char *path;
-
-    path = realpath(link, NULL);
-    if (!path) {
-        if (errno == ENOENT) {
-            *drvpath_r = NULL;
-            return 0;
-        }
-        LOGE(ERROR, "Cannot resolve %s", link);
-        return ERROR_FAIL;
-    }
-    libxl__ptr_add(gc, path);
-    *drvpath_r = path;
-    return 0;
-}
-
-/*
- * A driver path to write to must be a directory directly under
- * SYSFS_USB_DRV, and be that directory itself (no symlink leading out).
- */
-static bool usb_drvpath_is_valid(const char *drvpath)
-{
-    const size_t len = strlen(SYSFS_USB_DRV "/");
-    const char *name;
-    struct stat st;
-    char *real;
-    bool ok;
-
-    if (strncmp(drvpath, SYSFS_USB_DRV "/", len)) return false;
-    name = drvpath + len;
-    if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
-        !strcmp(name, ".."))
-        return false;
-    real = realpath(drvpath, NULL);
-    ok = real && !strcmp(real, drvpath) && !stat(real, &st) &&
-         S_ISDIR(st.st_mode);
-    free(real);
-    return ok;
-}
-
-static int usbintf_unbind(libxl__gc *gc, const char *intf,
-                          const char *drvpath)
-{
-    return sysfs_write(gc, GCSPRINTF("%s/unbind", drvpath), intf);
-}
-
-static int usbintf_bind(libxl__gc *gc, const char *intf, const char *drvpath)
-{
-    return sysfs_write(gc, GCSPRINTF("%s/bind", drvpath), intf);
-}
-
-static bool usbback_is_loaded(void)
-{
-    return !access(SYSFS_USBBACK_DRIVER, F_OK);
-}
 
 /*----- controllers: the toolstack's view -----*/
 
@@ -597,7 +282,7 @@ static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
 
     rc = libxl__xs_read_checked(gc, t, path, &busid);
     if (rc) return rc;
-    if (busid && *busid && !usb_busid_is_valid(busid)) {
+    if (busid && *busid && !libxl__usbhost_busid_is_valid(busid)) {
         LOGD(WARN, domid, "Ignoring %s: \"%s\" is not a USB busid", path,
              busid);
         return ERROR_INVAL;
@@ -657,32 +342,8 @@ static int usbctrl_port_write(libxl__gc *gc, xs_transaction_t t,
     return rc ? rc : usb_gen_bump(gc, t, domid);
 }
 
-/*----- host-side ownership record -----*/
+/*----- the ownership record: whose a host device is -----*/
 
-/*
- * Who holds a host device.  The record /libxl/usbback/<busid>/owner is
- * "<domid>/<devid>/<port>", with "/attaching" appended from the
- * transaction that takes the port until the device is fully the guest's.
- * A record whose port no longer holds the busid is stale: nobody.
- */
-typedef struct {
-    uint32_t domid;         /* INVALID_DOMID: nobody */
-    int ctrl, port;
-    bool attaching;
-} usb_owner;
-
-static char *usb_owner_path(libxl__gc *gc, const char *busid)
-{
-    return GCSPRINTF("%s/owner", usb_hostdev_info_path(gc, busid));
-}
-
-static bool usb_owner_is(const usb_owner *o, uint32_t domid, int ctrl,
-                         int port)
-{
-    return o->domid == domid && o->ctrl == ctrl && o->port == port;
-}
-
-/* Does port of controller ctrl of domid hold busid? */
 static int usb_port_holds(libxl__gc *gc, xs_transaction_t t,
                           uint32_t domid, int ctrl, int port,
                           const char *busid, bool *holds_r)
@@ -707,79 +368,22 @@ out:
     return rc;
 }
 
-/* The record as written, or o->domid = INVALID_DOMID if none or stale. */
+/* The record, or o->domid = INVALID_DOMID if none or stale. */
 static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
-                          const char *busid, usb_owner *o)
+                          const char *busid, libxl__usbhost_owner *o)
 {
-    const char *path = usb_owner_path(gc, busid);
-    long long domid, ctrl, port;
-    char *s, *part[4];
-    const char *rec;
     bool holds;
-    int i, rc;
+    int rc;
 
-    o->domid = INVALID_DOMID;
-    o->ctrl = o->port = -1;
-    o->attaching = false;
-    rc = libxl__xs_read_checked(gc, t, path, &rec);
-    if (rc || !rec) return rc;
-
-    s = libxl__strdup(gc, rec);
-    for (i = 0; i < 4 && s; i++)
-        part[i] = strsep(&s, "/");
-    if (i < 3 || s || (i == 4 && strcmp(part[3], "attaching")) ||
-        libxl__strtoint(part[0], 0, INT32_MAX, &domid) ||
-        libxl__strtoint(part[1], 0, INT_MAX, &ctrl) ||
-        libxl__strtoint(part[2], 1, USBIF_MAX_PORTNR, &port)) {
-        LOG(WARN, "%s: malformed record \"%s\"", path, rec);
-        return 0;
-    }
-    rc = usb_port_holds(gc, t, domid, ctrl, port, busid, &holds);
+    rc = libxl__usbhost_owner_read(gc, t, busid, o);
+    if (rc || o->domid == INVALID_DOMID) return rc;
+    rc = usb_port_holds(gc, t, o->domid, o->ctrl, o->port, busid, &holds);
     if (rc) return rc;
     if (!holds) {
-        LOG(DEBUG, "%s: stale record \"%s\" (its port no longer holds %s)",
-            path, rec, busid);
-        return 0;
-    }
-    o->domid = domid;
-    o->ctrl = ctrl;
-    o->port = port;
-    o->attaching = i == 4;
-    return 0;
-}
-
-static int usb_owner_write(libxl__gc *gc, xs_transaction_t t,
-                           const char *busid, uint32_t domid, int ctrl,
-                           int port, bool attaching)
-{
-    return libxl__xs_printf(gc, t, usb_owner_path(gc, busid), "%u/%d/%d%s",
-                            domid, ctrl, port, attaching ? "/attaching" : "");
-}
-
-/*
- * The driver that claims busid for a guest when one does, as sysfs tells:
- * "usbback" (a pv controller's) or "usbfs" (a QEMU's, or any program's
- * through libusb), else NULL.
- */
-static int usb_claiming_driver(libxl__gc *gc, const char *busid,
-                               const char **drv_r)
-{
-    char **intfs, *drvpath;
-    const char *name;
-    int i, num, rc;
-
-    *drv_r = NULL;
-    if (!usb_device_is_present(gc, busid)) return 0;
-    rc = sysfs_usb_list(gc, busid, &intfs, &num);
-    if (rc) return rc;
-    for (i = 0; i < num; i++) {
-        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
-        if (rc) return rc;
-        name = drvpath ? strrchr(drvpath, '/') + 1 : "";
-        if (!strcmp(name, "usbback") || !strcmp(name, "usbfs")) {
-            *drv_r = libxl__strdup(gc, name);
-            return 0;
-        }
+        LOG(DEBUG, "The ownership record of %s is stale (domain %u "
+            "controller %d port %d no longer holds it)", busid, o->domid,
+            o->ctrl, o->port);
+        o->domid = INVALID_DOMID;
     }
     return 0;
 }
@@ -787,7 +391,7 @@ static int usb_claiming_driver(libxl__gc *gc, const char *busid,
 /* The first port of domid's dom0-served controllers that holds busid. */
 static int usb_find_holder_in(libxl__gc *gc, xs_transaction_t t,
                               uint32_t domid, const char *busid,
-                              usb_owner *o)
+                              libxl__usbhost_owner *o)
 {
     libxl_device_usbctrl usbctrl;
     const char *held;
@@ -821,7 +425,7 @@ static int usb_find_holder_in(libxl__gc *gc, xs_transaction_t t,
  * when the record and sysfs disagree.
  */
 static int usb_find_holder(libxl__gc *gc, xs_transaction_t t,
-                           const char *busid, usb_owner *o)
+                           const char *busid, libxl__usbhost_owner *o)
 {
     unsigned int i, n = 0;
     long long domid;
@@ -846,14 +450,14 @@ static int usb_find_holder(libxl__gc *gc, xs_transaction_t t,
  * usbback, or a program on the host on usbfs), else NULL.
  */
 static int usb_holder(libxl__gc *gc, xs_transaction_t t, const char *busid,
-                      usb_owner *o, const char **claim_r)
+                      libxl__usbhost_owner *o, const char **claim_r)
 {
     int rc;
 
     *claim_r = NULL;
     rc = usb_owner_read(gc, t, busid, o);
     if (rc || o->domid != INVALID_DOMID) return rc;
-    rc = usb_claiming_driver(gc, busid, claim_r);
+    rc = libxl__usbhost_claiming_driver(gc, busid, claim_r);
     if (rc || !*claim_r) return rc;
     rc = usb_find_holder(gc, t, busid, o);
     if (!rc && o->domid != INVALID_DOMID) *claim_r = NULL;
@@ -862,7 +466,7 @@ static int usb_holder(libxl__gc *gc, xs_transaction_t t, const char *busid,
 
 /* Refuses a device someone holds; ERROR_DEVICE_EXISTS, logged. */
 static int usb_check_free(libxl__gc *gc, uint32_t domid, const char *busid,
-                          const usb_owner *o, const char *claim)
+                          const libxl__usbhost_owner *o, const char *claim)
 {
     if (o->domid != INVALID_DOMID) {
         LOGD(ERROR, domid, "USB device %s is already assigned to domain %u "
@@ -891,7 +495,7 @@ static int usbdev_read(libxl__gc *gc, uint32_t domid,
                        libxl_device_usbdev *usbdev, const char **busid_r)
 {
     const char *busid;
-    usb_owner o;
+    libxl__usbhost_owner o;
     int rc;
 
     if (!usbctrl_is_dom0s(usbctrl)) return ERROR_NOTFOUND;
@@ -900,7 +504,7 @@ static int usbdev_read(libxl__gc *gc, uint32_t domid,
     if (rc) return rc;
     rc = usb_owner_read(gc, XBT_NULL, busid, &o);
     if (rc) return rc;
-    if (o.domid != INVALID_DOMID && !usb_owner_is(&o, domid, usbctrl->devid,
+    if (o.domid != INVALID_DOMID && !libxl__usbhost_owner_is(&o, domid, usbctrl->devid,
                                                   port)) {
         LOGD(WARN, domid, "Ignoring controller %d port %d: it holds %s, "
              "which is domain %u's (controller %d port %d)", usbctrl->devid,
@@ -916,7 +520,7 @@ static int usbdev_read(libxl__gc *gc, uint32_t domid,
     usbdev->ctrl = usbctrl->devid;
     usbdev->port = port;
     if (busid_r) *busid_r = busid;
-    return usb_busid_to_busaddr(gc, busid, &usbdev->u.hostdev.hostbus,
+    return libxl__usbhost_busaddr(gc, busid, &usbdev->u.hostdev.hostbus,
                                 &usbdev->u.hostdev.hostaddr);
 }
 
@@ -1210,7 +814,7 @@ static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
         if (domtype == LIBXL_DOMAIN_TYPE_HVM)
             usbctrl->type = LIBXL_USBCTRL_TYPE_DEVICEMODEL;
         else
-            usbctrl->type = usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
+            usbctrl->type = libxl__usbhost_usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
                                                 : LIBXL_USBCTRL_TYPE_QUSB;
     }
     if (!usbctrl_type_is_supported(usbctrl->type)) {
@@ -1246,7 +850,7 @@ static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
     if (usbctrl_is_dm(usbctrl))
         return 0;       /* the QMP exchange tells whether QEMU is there */
     if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
-        if (usbctrl->backend_domid || usbback_is_loaded())
+        if (usbctrl->backend_domid || libxl__usbhost_usbback_is_loaded())
             return 0;
         LOGD(ERROR, domid, "USB controller of type pv: the usbback driver "
              "is not loaded in this domain (%s is missing); load it, or "
@@ -1630,100 +1234,6 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
     return AO_INPROGRESS;
 }
 
-/*----- host devices: interfaces to usbback and back -----*/
-
-/*
- * Moves every interface of busid to usbback, first recording the driver
- * it had.  Crash-only: an interface already on usbback is done, and a
- * record is never overwritten (it holds the original driver).
- */
-static int usbdev_bind_usbback(libxl__gc *gc, const char *busid)
-{
-    char **intfs, *drvpath;
-    const char *rec;
-    int i, num, rc;
-
-    rc = sysfs_usb_list(gc, busid, &intfs, &num);
-    if (rc) return rc;
-    for (i = 0; i < num; i++) {
-        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
-        if (rc) return rc;
-        if (drvpath && !strcmp(drvpath, SYSFS_USBBACK_DRIVER)) continue;
-        if (drvpath) {
-            rec = GCSPRINTF("%s/driver_path",
-                            usb_intf_info_path(gc, busid, intfs[i]));
-            if (!libxl__xs_read(gc, XBT_NULL, rec)) {
-                rc = libxl__xs_write_checked(gc, XBT_NULL, rec, drvpath);
-                if (rc) return rc;
-            }
-            rc = usbintf_unbind(gc, intfs[i], drvpath);
-            if (rc) return rc;
-        }
-        rc = usbintf_bind(gc, intfs[i], SYSFS_USBBACK_DRIVER);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
-/* Detach step 1: every interface of busid off usbback. */
-static int usbdev_unbind_usbback(libxl__gc *gc, const char *busid)
-{
-    char **intfs, *drvpath;
-    int i, num, rc;
-
-    if (!usb_device_is_present(gc, busid)) return 0;
-    rc = sysfs_usb_list(gc, busid, &intfs, &num);
-    if (rc) return rc;
-    for (i = 0; i < num; i++) {
-        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
-        if (rc) return rc;
-        if (!drvpath || strcmp(drvpath, SYSFS_USBBACK_DRIVER)) continue;
-        rc = usbintf_unbind(gc, intfs[i], drvpath);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
-/*
- * Detach step 2: every interface of busid back to its recorded driver,
- * each record dropped once its interface is back.  An unplugged device
- * needs nothing (the kernel probes its drivers when it comes back).  On
- * failure the record stays, for libxl_device_usbdev_rebind.
- */
-static int usbdev_rebind_intfs(libxl__gc *gc, const char *busid)
-{
-    char **intfs, *drvpath;
-    const char *rec, *orig;
-    int i, num, rc;
-
-    if (!usb_device_is_present(gc, busid)) return 0;
-    rc = sysfs_usb_list(gc, busid, &intfs, &num);
-    if (rc) return rc;
-    for (i = 0; i < num; i++) {
-        rec = usb_intf_info_path(gc, busid, intfs[i]);
-        rc = libxl__xs_read_checked(gc, XBT_NULL,
-                                    GCSPRINTF("%s/driver_path", rec), &orig);
-        if (rc) return rc;
-        if (!orig) continue;
-        if (!usb_drvpath_is_valid(orig)) {
-            LOG(ERROR, "%s: \"%s\" is not a USB driver directory; refusing "
-                "to bind %s to it", rec, orig, intfs[i]);
-            return ERROR_FAIL;
-        }
-        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
-        if (rc) return rc;
-        if (!drvpath) rc = usbintf_bind(gc, intfs[i], orig);
-        else if (strcmp(drvpath, orig)) rc = ERROR_FAIL;
-        if (rc) {
-            LOG(ERROR, "Couldn't rebind %s to %s; reloading the module may "
-                "help", intfs[i], strrchr(orig, '/') + 1);
-            return ERROR_FAIL;
-        }
-        rc = libxl__xs_rm_checked(gc, XBT_NULL, rec);
-        if (rc) return rc;
-    }
-    return 0;
-}
 
 /*----- taking a device back -----*/
 
@@ -1755,7 +1265,7 @@ static int usbdev_dm_del(libxl__gc *gc, uint32_t domid, const char *busid)
     uint8_t bus, addr;
     int rc;
 
-    rc = usb_busid_to_busaddr(gc, busid, &bus, &addr);
+    rc = libxl__usbhost_busaddr(gc, busid, &bus, &addr);
     if (rc) return rc;
     if (!bus) {
         LOGD(WARN, domid, "USB device %s is unplugged: QEMU has let it go, "
@@ -1776,7 +1286,6 @@ static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl, int port,
                             const char *busid, bool ours, bool rebound)
 {
-    const char *info = usb_hostdev_info_path(gc, busid);
     xs_transaction_t t = XBT_NULL;
     int rc;
 
@@ -1784,9 +1293,7 @@ static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
         rc = libxl__xs_transaction_start(gc, &t);
         if (rc) goto out;
         if (ours) {
-            rc = rebound ? libxl__xs_rm_checked(gc, t, info)
-                         : libxl__xs_rm_checked(gc, t,
-                                                usb_owner_path(gc, busid));
+            rc = libxl__usbhost_forget(gc, t, busid, rebound);
             if (rc) goto out;
         }
         rc = usbctrl_port_write(gc, t, domid, usbctrl, port, "");
@@ -1818,7 +1325,7 @@ static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
     const bool pv = usbctrl->type == LIBXL_USBCTRL_TYPE_PV;
     const char *busid;
     bool ours, rebound = true;
-    usb_owner o;
+    libxl__usbhost_owner o;
     int rc;
 
     rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
@@ -1827,7 +1334,7 @@ static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
     rc = usb_owner_read(gc, XBT_NULL, busid, &o);
     if (rc) return rc;
     ours = o.domid == INVALID_DOMID ||
-           usb_owner_is(&o, domid, usbctrl->devid, port);
+           libxl__usbhost_owner_is(&o, domid, usbctrl->devid, port);
     if (!ours)
         LOGD(WARN, domid, "Controller %d port %d holds %s, which is domain "
              "%u's (controller %d port %d): clearing the port, not touching "
@@ -1835,9 +1342,9 @@ static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
              o.port);
 
     if (ours && pv) {
-        rc = usbdev_unbind_usbback(gc, busid);
+        rc = libxl__usbhost_unbind_usbback(gc, busid);
         if (rc) return rc;
-        rebound = !usbdev_rebind_intfs(gc, busid);
+        rebound = !libxl__usbhost_rebind(gc, busid);
     }
     if (ours && usbctrl_is_dm(usbctrl)) {
         rc = usbdev_dm_del(gc, domid, busid);
@@ -2122,11 +1629,10 @@ static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl,
                             libxl_device_usbdev *usbdev, const char *busid)
 {
-    struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
     const int asked_port = usbdev->port;
     xs_transaction_t t = XBT_NULL;
     const char *claim;
-    usb_owner o;
+    libxl__usbhost_owner o;
     int rc;
 
     for (;;) {
@@ -2139,11 +1645,8 @@ static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
         rc = usbdev_pick_port(gc, t, domid, usbctrl, usbdev);
         if (rc) goto out;
 
-        rc = libxl__xs_mknod(gc, t, usb_hostdev_info_path(gc, busid),
-                             noperm, 1);
-        if (rc) goto out;
-        rc = usb_owner_write(gc, t, busid, domid, usbctrl->devid,
-                             usbdev->port, true);
+        rc = libxl__usbhost_owner_write(gc, t, busid, domid, usbctrl->devid,
+                                        usbdev->port, true);
         if (rc) goto out;
         rc = usbctrl_port_write(gc, t, domid, usbctrl, usbdev->port, busid);
         if (rc) goto out;
@@ -2190,7 +1693,7 @@ static int usbdev_assign_finish(libxl__gc *gc, uint32_t domid,
     int rc = 0;
 
     if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV)
-        rc = usbdev_bind_usbback(gc, busid);
+        rc = libxl__usbhost_bind_usbback(gc, busid);
     if (usbctrl_is_dm(usbctrl)) {
         /* a QEMU that has it already would refuse the same id again */
         if (resume) rc = usbdev_dm_del(gc, domid, busid);
@@ -2200,7 +1703,7 @@ static int usbdev_assign_finish(libxl__gc *gc, uint32_t domid,
      * would tell the next operation that the file is behind. */
     if (!rc) rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port,
                                     NULL, usbdev);
-    if (!rc) rc = usb_owner_write(gc, XBT_NULL, busid, domid,
+    if (!rc) rc = libxl__usbhost_owner_write(gc, XBT_NULL, busid, domid,
                                   usbctrl->devid, usbdev->port, false);
     if (rc) {
         LOGD(ERROR, domid, "Assigning USB device %s failed; undoing", busid);
@@ -2235,10 +1738,10 @@ static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
         LOGD(ERROR, domid, "A USB host device needs hostbus and hostaddr");
         return ERROR_INVAL;
     }
-    rc = usb_busaddr_to_busid(gc, usbdev->u.hostdev.hostbus,
+    rc = libxl__usbhost_busaddr_to_busid(gc, usbdev->u.hostdev.hostbus,
                               usbdev->u.hostdev.hostaddr, &busid);
     if (rc) return rc;
-    rc = usb_device_is_hub(gc, busid, &hub);
+    rc = libxl__usbhost_is_hub(gc, busid, &hub);
     if (rc) return rc;
     if (hub) {
         LOGD(ERROR, domid, "USB device %s is a hub; hubs cannot be given "
@@ -2311,7 +1814,7 @@ static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
  * finished where it was started; asking for another place is refused.
  */
 static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
-                             const usb_owner *o)
+                             const libxl__usbhost_owner *o)
 {
     libxl_device_usbdev *usbdev = das->usbdev;
     const uint32_t domid = das->op.domid;
@@ -2363,7 +1866,7 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
     STATE_AO_GC(op->ao);
     const uint32_t domid = op->domid;
     const char *claim;
-    usb_owner o;
+    libxl__usbhost_owner o;
     int rc;
 
     libxl_device_usbctrl_init(&das->usbctrl);
@@ -2489,10 +1992,10 @@ int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
     AO_CREATE(ctx, INVALID_DOMID, ao_how);
     EGC_INIT(ctx);
     const char *claim;
-    usb_owner o;
+    libxl__usbhost_owner o;
     int rc;
 
-    if (!busid || !usb_busid_is_valid(busid)) {
+    if (!busid || !libxl__usbhost_busid_is_valid(busid)) {
         LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
             busid ? busid : "");
         rc = ERROR_INVAL;
@@ -2506,10 +2009,9 @@ int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
         rc = ERROR_DEVICE_EXISTS;
         goto out;
     }
-    rc = usbdev_unbind_usbback(gc, busid);
-    if (!rc) rc = usbdev_rebind_intfs(gc, busid);
-    if (!rc) rc = libxl__xs_rm_checked(gc, XBT_NULL,
-                                       usb_hostdev_info_path(gc, busid));
+    rc = libxl__usbhost_unbind_usbback(gc, busid);
+    if (!rc) rc = libxl__usbhost_rebind(gc, busid);
+    if (!rc) rc = libxl__usbhost_forget(gc, XBT_NULL, busid, true);
 out:
     libxl__ao_complete(egc, ao, rc);
     EGC_FREE;
@@ -2727,50 +2229,16 @@ uint32_t *libxl_usb_list_domains(libxl_ctx *ctx, int *num)
 }
 
 /*----- the host's devices -----*/
-
-/* Fills h from sysfs and the ownership record. */
+/* Fills h from the host layer and whoever holds the device. */
 static int usb_hostdev_read(libxl__gc *gc, const char *busid,
                             libxl_usb_hostdev *h)
 {
-    static const char *const strs[] = { "manufacturer", "product",
-                                        "serial" };
-    char **strp[] = { &h->manufacturer, &h->product, &h->serial };
-    char **intfs, *drvpath, *val, *drivers = "";
-    long bus, addr, vendor, product, cls;
+    libxl__usbhost_owner o;
     const char *claim;
-    usb_owner o;
-    int i, num, rc;
+    int rc;
 
-    if (sysfs_read_attr_int(gc, busid, "busnum", 10, 255, &bus) ||
-        sysfs_read_attr_int(gc, busid, "devnum", 10, 255, &addr) ||
-        sysfs_read_attr_int(gc, busid, "idVendor", 16, 0xffff, &vendor) ||
-        sysfs_read_attr_int(gc, busid, "idProduct", 16, 0xffff, &product) ||
-        sysfs_read_attr_int(gc, busid, "bDeviceClass", 16, 255, &cls))
-        return ERROR_FAIL;
-    h->busid = libxl__strdup(NOGC, busid);
-    h->hostbus = bus;
-    h->hostaddr = addr;
-    h->idvendor = vendor;
-    h->idproduct = product;
-    h->device_class = cls;
-    h->hub = !strncmp(busid, "usb", 3) || cls == USBHUB_CLASS_CODE;
-    for (i = 0; i < (int)ARRAY_SIZE(strs); i++)
-        if (!sysfs_read_attr(gc, busid, strs[i], &val))
-            *strp[i] = libxl__strdup(NOGC, val);
-
-    rc = sysfs_usb_list(gc, busid, &intfs, &num);
-    if (rc) return rc;
-    h->num_interfaces = num;
-    for (i = 0; i < num; i++) {
-        rc = usbintf_get_drvpath(gc, intfs[i], &drvpath);
-        if (rc) return rc;
-        /* one per interface: "-" for one bound to no driver */
-        drivers = GCSPRINTF("%s%s%s", drivers, i ? "," : "",
-                            drvpath ? strrchr(drvpath, '/') + 1 : "-");
-    }
-    h->drivers = libxl__strdup(NOGC, drivers);
-
-    if (h->hub) return 0;
+    rc = libxl__usbhost_read(gc, busid, h);
+    if (rc || h->hub) return rc;
     rc = usb_holder(gc, XBT_NULL, busid, &o, &claim);
     if (rc || o.domid == INVALID_DOMID) return rc;
     h->domid = o.domid;
@@ -2787,7 +2255,7 @@ libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num)
     int i, n, rc;
 
     *num = 0;
-    rc = sysfs_usb_list(gc, NULL, &devs, &n);
+    rc = libxl__usbhost_list(gc, &devs, &n);
     if (rc) goto out;
     list = libxl__calloc(NOGC, n ? n : 1, sizeof(*list));
     for (i = 0; i < n; i++) {

@@ -1,8 +1,9 @@
 /*
- * fuzz-pvusb-sysfs.c - two parsers of libxl_pvusb.c, static there:
- * usb_busid_is_valid (every busid read back from xenstore goes through it
- * before it is used in a sysfs path) and sysfs_read_attr_int (the numbers
- * the kernel shows in /sys/bus/usb/devices/<busid>/<attr>).
+ * fuzz-pvusb-sysfs.c - two parsers of the host layer, libxl_pvusb_host.c:
+ * libxl__usbhost_busid_is_valid (every busid read back from xenstore goes
+ * through it before it is used in a sysfs path) and sysfs_read_attr_int
+ * (static there: the numbers the kernel shows in
+ * /sys/bus/usb/devices/<busid>/<attr>).
  *
  * The file is included, not linked, to reach them without changing it;
  * if they are renamed, rename them here.  The attribute is a real file in
@@ -23,7 +24,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
-#include "libxl_pvusb.c"  /* the top dir is on the include path */
+#include "libxl_pvusb_host.c"  /* the top dir is on the include path */
 
 #include <dlfcn.h>
 #include <regex.h>
@@ -101,8 +102,8 @@ static void check_busid(const char *busid)
     bool want = !regexec(&busid_re, busid, 0, NULL, 0) &&
                 strlen(busid) < 32;
 
-    FUZZ_CHECK(usb_busid_is_valid(busid) == want, "usb_busid_is_valid"
-               "(\"%s\") is %d", busid, !want);
+    FUZZ_CHECK(libxl__usbhost_busid_is_valid(busid) == want,
+               "libxl__usbhost_busid_is_valid(\"%s\") is %d", busid, !want);
 }
 
 /* The value of the digits of s in base, saturated at LONG_MAX + 1. */

@@ -26,10 +26,11 @@ FUZZ_BINS := $(addprefix $(FUZZ_BIN)/,$(FUZZ_TARGETS))
 
 FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(CORE_SRCS) $(GEN_SRCS) \
                     tests/fuzz/fuzz.c)
-FUZZ_PVUSB_OBJ := $(FUZZ_OBJ)/libxl_pvusb.o
+FUZZ_PVUSB_OBJ := $(FUZZ_OBJ)/libxl_pvusb.o $(FUZZ_OBJ)/libxl_pvusb_host.o
 FUZZ_CLI_OBJS  := $(patsubst %.c,$(FUZZ_OBJ)/%.o,\
                     $(filter-out xlusb/main.c,$(CLI_SRCS)))
-FUZZ_HDRS := $(GEN_HDRS) $(wildcard core/*.h) libxl_pvusb.h libxl_osdeps.h \
+FUZZ_HDRS := $(GEN_HDRS) $(wildcard core/*.h) libxl_pvusb.h \
+             libxl_pvusb_internal.h libxl_osdeps.h \
              $(wildcard xlusb/*.h) tests/fuzz/fuzz.h tests/harness/sysfsmock.h
 FUZZ_LIBS := $(PKG_LIBS) -lpthread
 
@@ -64,8 +65,8 @@ $(FUZZ_BIN)/xlusb-args: tests/fuzz/fuzz-xlusb.c $(FUZZ_CLI_OBJS) \
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_CLI_OBJS) $(FUZZ_CORE_OBJS) $(FUZZ_PVUSB_OBJ) $(FUZZ_LIBS)
 
-# libxl_pvusb.c is #included by the target, so not linked.
-$(FUZZ_BIN)/pvusb-sysfs: tests/fuzz/fuzz-pvusb-sysfs.c libxl_pvusb.c \
+# libxl_pvusb_host.c is #included by the target, so not linked.
+$(FUZZ_BIN)/pvusb-sysfs: tests/fuzz/fuzz-pvusb-sysfs.c libxl_pvusb_host.c \
                          $(FUZZ_CORE_OBJS) $(FUZZ_HDRS)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_CORE_OBJS) $(FUZZ_LIBS) -ldl

@@ -1,0 +1,99 @@
+/*
+ * libxl_pvusb_internal.h - what the USB files share, hidden: the host
+ * layer (libxl_pvusb_host.c), which libxl_pvusb.c (the controllers and
+ * ports in xenstore, the operations) builds on.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#ifndef LIBXL_PVUSB_INTERNAL_H
+#define LIBXL_PVUSB_INTERNAL_H
+
+#include "libxl_internal.h"
+#include "libxl_pvusb.h"
+
+#define USBIF_MAX_PORTNR 31
+
+/*----- the host side of USB (libxl_pvusb_host.c) -----*/
+
+/*
+ * The host's USB devices as sysfs shows them, their interfaces moved
+ * between their drivers and usbback, and what dom0 records about each
+ * device in xenstore, keyed by the physical device so that it outlives
+ * guest and toolstack:
+ *     /libxl/usbback/<enc busid>/owner = "<domid>/<ctrl>/<port>[/attaching]"
+ *     /libxl/usbback/<enc busid>/<enc intf>/driver_path
+ * (enc: '.' as '_', ':' as '@', which xenstore keys cannot hold).
+ *
+ * The contract: the host layer knows devices, interfaces and drivers,
+ * never controllers or guests.  An ownership record is a claim written
+ * by the device layer; whether it is current (its port still holds the
+ * device) is the device layer's to decide.  Every step is crash-only: a
+ * driver record is written before its interface leaves that driver and
+ * never overwritten, an interface already where it is going is done, and
+ * a record goes only once its interface is back.  Busids given to these
+ * functions are valid (libxl__usbhost_busid_is_valid): checked by the
+ * caller whenever they come from xenstore.  Errors are logged here.
+ */
+
+/* "<bus>-<port>[.<port>]...", numbers without a leading zero. */
+_hidden bool libxl__usbhost_busid_is_valid(const char *busid);
+
+/* The devices, root hubs included, sorted by busid. */
+_hidden int libxl__usbhost_list(libxl__gc *gc, char ***busids_r, int *num_r);
+/* The busid of the device at hostbus:hostaddr. ERROR_NOTFOUND (logged)
+ * if there is none. */
+_hidden int libxl__usbhost_busaddr_to_busid(libxl__gc *gc, int bus,
+                                            int addr, char **busid_r);
+/* hostbus/hostaddr of a present device; 0/0 if it is unplugged. */
+_hidden int libxl__usbhost_busaddr(libxl__gc *gc, const char *busid,
+                                   uint8_t *bus_r, uint8_t *addr_r);
+_hidden int libxl__usbhost_is_hub(libxl__gc *gc, const char *busid,
+                                  bool *hub_r);
+/* Fills h (initialised) with what sysfs says of busid; the ownership
+ * fields are left as they are. */
+_hidden int libxl__usbhost_read(libxl__gc *gc, const char *busid,
+                                libxl_usb_hostdev *h);
+
+_hidden bool libxl__usbhost_usbback_is_loaded(void);
+/*
+ * The driver that claims busid for a guest when one does, as sysfs
+ * tells: "usbback" (a pv controller's) or "usbfs" (a QEMU's, or any
+ * program's through libusb), else NULL.
+ */
+_hidden int libxl__usbhost_claiming_driver(libxl__gc *gc, const char *busid,
+                                           const char **drv_r);
+
+/* Every interface of busid to usbback, each one's driver recorded first. */
+_hidden int libxl__usbhost_bind_usbback(libxl__gc *gc, const char *busid);
+/* Every interface of busid off usbback.  An unplugged device is done. */
+_hidden int libxl__usbhost_unbind_usbback(libxl__gc *gc, const char *busid);
+/*
+ * Every interface of busid back to its recorded driver, each record
+ * dropped once its interface is back.  An unplugged device needs nothing
+ * (the kernel probes its drivers when it comes back).  On failure the
+ * records stay, for libxl_device_usbdev_rebind.
+ */
+_hidden int libxl__usbhost_rebind(libxl__gc *gc, const char *busid);
+
+/* An ownership record, as written. */
+typedef struct {
+    uint32_t domid;         /* INVALID_DOMID: none (or malformed) */
+    int ctrl, port;
+    bool attaching;         /* from the port's taking to the end */
+} libxl__usbhost_owner;
+
+_hidden bool libxl__usbhost_owner_is(const libxl__usbhost_owner *o,
+                                     uint32_t domid, int ctrl, int port);
+/* The record as written; a malformed one is logged and taken as none. */
+_hidden int libxl__usbhost_owner_read(libxl__gc *gc, xs_transaction_t t,
+                                      const char *busid,
+                                      libxl__usbhost_owner *o);
+_hidden int libxl__usbhost_owner_write(libxl__gc *gc, xs_transaction_t t,
+                                       const char *busid, uint32_t domid,
+                                       int ctrl, int port, bool attaching);
+/* Drops the ownership record, and with drivers_too the driver records
+ * (the device's whole dir).  Absent is success. */
+_hidden int libxl__usbhost_forget(libxl__gc *gc, xs_transaction_t t,
+                                  const char *busid, bool drivers_too);
+
+#endif /* LIBXL_PVUSB_INTERNAL_H */
