@@ -550,6 +550,40 @@ static int usbdev_list_ctrl(libxl__gc *gc, uint32_t domid,
 
 /*----- the persisted configuration -----*/
 
+#define USB_CONFIG_USERID "json"
+
+int libxl__get_domain_usb_config(libxl__gc *gc, uint32_t domid,
+                                 libxl_domain_usb_config *cfg)
+{
+    char *text;
+    int rc;
+
+    rc = libxl__userdata_retrieve(gc, domid, USB_CONFIG_USERID, &text);
+    if (rc || !text) return rc;
+    rc = libxl_domain_usb_config_from_json(CTX, cfg, text);
+    if (rc)
+        LOGD(ERROR, domid, "The domain's persisted USB configuration "
+             "(<uuid>." USB_CONFIG_USERID " in the state directory) is not "
+             "valid; remove it, and the next operation rebuilds it from "
+             "xenstore");
+    return rc;
+}
+
+int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
+                                 libxl_domain_usb_config *cfg)
+{
+    char *text = libxl_domain_usb_config_to_json(CTX, cfg);
+
+    if (!text) return ERROR_FAIL;
+    libxl__ptr_add(gc, text);
+    return libxl__userdata_store(gc, domid, USB_CONFIG_USERID, text);
+}
+
+int libxl__remove_domain_usb_config(libxl__gc *gc, uint32_t domid)
+{
+    return libxl__userdata_destroy(gc, domid, USB_CONFIG_USERID);
+}
+
 /* What xenstore says the domain has, as the configuration lists it. */
 static int usb_config_from_xenstore(libxl__gc *gc, uint32_t domid,
                                     libxl_domain_usb_config *cfg)

@@ -96,4 +96,19 @@ _hidden int libxl__usbhost_owner_write(libxl__gc *gc, xs_transaction_t t,
 _hidden int libxl__usbhost_forget(libxl__gc *gc, xs_transaction_t t,
                                   const char *busid, bool drivers_too);
 
+/*----- the persisted configuration (libxl_pvusb.c) -----*/
+
+/*
+ * The USB part of a domain's configuration, libxl_domain_usb_config as
+ * JSON, in the domain's userdata "json" (<state dir>/<uuid>.json; see
+ * libxl__userdata_store).  Written under the domain lock.
+ */
+/* cfg must be initialised; a missing file gives an empty config. */
+_hidden int libxl__get_domain_usb_config(libxl__gc *gc, uint32_t domid,
+                                         libxl_domain_usb_config *cfg);
+_hidden int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
+                                         libxl_domain_usb_config *cfg);
+/* Removes the domain's file; absent is success. */
+_hidden int libxl__remove_domain_usb_config(libxl__gc *gc, uint32_t domid);
+
 #endif /* LIBXL_PVUSB_INTERNAL_H */

@@ -1,6 +1,6 @@
 /*
  * libxl_core.h - the public part of the small libxl-style core that the
- * PVUSB device code plugs into: context, error codes, asynchronous
+ * device code plugs into: context, error codes, asynchronous
  * operations and the application's poll loop hooks.  Names, types and
  * signatures are those of libxl's public headers (libxl.h, libxl_event.h,
  * libxl_utils.h), so a caller written for libxl compiles unchanged.

@@ -2,7 +2,7 @@
  * libxl_internal.h - the core's internal API, in libxl's idioms: per-call
  * arena (gc), logging, xenstore helpers, domain lookup, asynchronous
  * operations (ao) with xenstore watches and timeouts, device state waits,
- * and the persisted USB configuration of each domain.
+ * the domain lock and what is kept of each domain outside xenstore.
  *
  * Everything here is hidden (the library is built with
  * -fvisibility=hidden); only the public headers export symbols.
@@ -24,7 +24,7 @@
 #include <xenstore.h>
 #include <xentoollog.h>
 
-#include "libxl_pvusb.h"
+#include "libxl_core.h"
 
 #define _hidden __attribute__((visibility("hidden")))
 #define PRINTF_ATTRIBUTE(x, y) __attribute__((format(printf, x, y)))
@@ -383,22 +383,24 @@ _hidden int libxl__domain_lock_try(libxl__gc *gc, libxl__domain_lock *dl);
 _hidden void libxl__domain_lock_release(libxl__gc *gc,
                                         libxl__domain_lock *dl);
 
-/*----- persisted USB configuration of each domain -----*/
+/*----- userdata: what is kept of a domain outside xenstore -----*/
 
 /*
- * The USB part of a domain's configuration (libxl_domain_usb_config, as
- * JSON) lives in a state directory, $LIBXL_PVUSB_STATE_DIR or
- * /var/lib/xen/pvusb, one file per domain named by its uuid, written
- * under the domain lock, atomically (temp file, fsync, rename, fsync of
- * the directory), so a crash leaves either the old or the new file.
+ * A device's record of a domain (its userid: a file name suffix, such as
+ * "json") lives in a state directory, $LIBXL_PVUSB_STATE_DIR or
+ * /var/lib/xen/pvusb, as <uuid>.<userid>: named by the domain's uuid,
+ * written under the domain lock, atomically (temp file, fsync, rename,
+ * fsync of the directory), so a crash leaves either the old or the new
+ * file.  ERROR_DOMAIN_NOTFOUND if the domain (its uuid) is gone.
  */
-/* cfg must be initialised; a missing file gives an empty config. */
-_hidden int libxl__get_domain_usb_config(libxl__gc *gc, uint32_t domid,
-                                         libxl_domain_usb_config *cfg);
-_hidden int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
-                                         libxl_domain_usb_config *cfg);
+/* The text stored (from gc), or *data_r NULL if none is. */
+_hidden int libxl__userdata_retrieve(libxl__gc *gc, uint32_t domid,
+                                     const char *userid, char **data_r);
+_hidden int libxl__userdata_store(libxl__gc *gc, uint32_t domid,
+                                  const char *userid, const char *data);
 /* Removes the domain's file; absent is success. */
-_hidden int libxl__remove_domain_usb_config(libxl__gc *gc, uint32_t domid);
+_hidden int libxl__userdata_destroy(libxl__gc *gc, uint32_t domid,
+                                    const char *userid);
 
 /*----- QMP: the device model of an HVM guest -----*/
 

@@ -1,6 +1,7 @@
 /*
- * libxl_userdata.c - the persisted USB configuration of each domain:
- * <state dir>/<uuid>.json, replaced atomically; and the per-domain lock
+ * libxl_userdata.c - what the toolstack keeps of each domain outside
+ * xenstore: <state dir>/<uuid>.<userid>, replaced atomically (libxl's
+ * userdata, by another directory); and the per-domain lock
  * <state dir>/<domid>.lock that every mutating operation holds.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
@@ -28,8 +29,8 @@ static int state_dir(libxl__gc *gc, const char **dir_r)
     return 0;
 }
 
-/* <state dir>/<uuid of domid><suffix>, and the directory. */
-static int userdata_path(libxl__gc *gc, uint32_t domid, const char *suffix,
+/* <state dir>/<uuid of domid>.<userid>, and the directory. */
+static int userdata_path(libxl__gc *gc, uint32_t domid, const char *userid,
                          const char **dir_r, const char **path_r)
 {
     const char *uuid;
@@ -39,7 +40,7 @@ static int userdata_path(libxl__gc *gc, uint32_t domid, const char *suffix,
     if (rc) return rc;
     rc = state_dir(gc, dir_r);
     if (rc) return rc;
-    *path_r = GCSPRINTF("%s/%s%s", *dir_r, uuid, suffix);
+    *path_r = GCSPRINTF("%s/%s.%s", *dir_r, uuid, userid);
     return 0;
 }
 
@@ -169,33 +170,28 @@ static int read_all(libxl__gc *gc, int fd, const char *path, char **text_r)
     return 0;
 }
 
-int libxl__get_domain_usb_config(libxl__gc *gc, uint32_t domid,
-                                 libxl_domain_usb_config *cfg)
+int libxl__userdata_retrieve(libxl__gc *gc, uint32_t domid,
+                             const char *userid, char **data_r)
 {
     const char *dir, *path;
-    char *text;
     int fd = -1;
     int rc;
 
-    rc = userdata_path(gc, domid, ".json", &dir, &path);
+    *data_r = NULL;
+    rc = userdata_path(gc, domid, userid, &dir, &path);
     if (rc) goto out;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) {
-            rc = 0;             /* nothing saved: the empty config */
+            rc = 0;             /* nothing stored */
             goto out;
         }
         LOGED(ERROR, domid, "cannot open %s", path);
         rc = ERROR_FAIL;
         goto out;
     }
-    rc = read_all(gc, fd, path, &text);
-    if (rc) goto out;
-
-    rc = libxl_domain_usb_config_from_json(CTX, cfg, text);
-    if (rc)
-        LOGD(ERROR, domid, "%s is not a valid USB configuration", path);
+    rc = read_all(gc, fd, path, data_r);
 
  out:
     if (fd >= 0) close(fd);
@@ -234,23 +230,15 @@ static int fsync_dir(libxl__gc *gc, const char *dir)
     return rc;
 }
 
-int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
-                                 libxl_domain_usb_config *cfg)
+int libxl__userdata_store(libxl__gc *gc, uint32_t domid, const char *userid,
+                          const char *data)
 {
     const char *dir, *path, *tmp = NULL;
-    char *text;
     int fd = -1;
     int rc;
 
-    rc = userdata_path(gc, domid, ".json", &dir, &path);
+    rc = userdata_path(gc, domid, userid, &dir, &path);
     if (rc) goto out;
-
-    text = libxl_domain_usb_config_to_json(CTX, cfg);
-    if (!text) {
-        rc = ERROR_FAIL;
-        goto out;
-    }
-    libxl__ptr_add(gc, text);
 
     /* One writer at a time (the lock), so the temp file's name is fixed
      * and a crash's leftover is simply overwritten next time. */
@@ -261,7 +249,7 @@ int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
         rc = ERROR_FAIL;
         goto out;
     }
-    rc = write_all(gc, fd, tmp, text, strlen(text));
+    rc = write_all(gc, fd, tmp, data, strlen(data));
     if (rc) goto out;
     if (fsync(fd)) {
         LOGED(ERROR, domid, "cannot sync %s", tmp);
@@ -286,12 +274,12 @@ int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
     return rc;
 }
 
-int libxl__remove_domain_usb_config(libxl__gc *gc, uint32_t domid)
+int libxl__userdata_destroy(libxl__gc *gc, uint32_t domid, const char *userid)
 {
     const char *dir, *path;
     int rc;
 
-    rc = userdata_path(gc, domid, ".json", &dir, &path);
+    rc = userdata_path(gc, domid, userid, &dir, &path);
     if (rc) return rc;
     if (unlink(path)) {
         if (errno == ENOENT)

@@ -13,7 +13,7 @@
 
 #include "harness.h"
 #include "harness_internal.h"
-#include "libxl_internal.h"
+#include "libxl_pvusb_internal.h"
 
 #define DOMID 3
 
