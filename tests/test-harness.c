@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "harness.h"
@@ -205,6 +206,78 @@ static void test_xs_start_failure_bails_with_log(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
     CHECK(out && strstr(out, "did not start: it exited"));
     free(out);
+}
+
+/* The domains xc_domain_getinfolist lists from first, as "0:0 3:2 ...":
+ * domid:flags, flags less XEN_DOMINF_running (which every one has). */
+static void hypervisor_domains(uint32_t first, char *buf, size_t size)
+{
+    xc_domaininfo_t info[8];
+    xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+    size_t len = 0;
+    int i, n;
+
+    buf[0] = '\0';
+    ASSERT(xch);
+    n = xc_domain_getinfolist(xch, first, ARRAY_LEN(info), info);
+    for (i = 0; i < n; i++) {
+        CHECK(info[i].flags & XEN_DOMINF_running);
+        len += snprintf(buf + len, size - len, "%s%u:%u", i ? " " : "",
+                        info[i].domain,
+                        info[i].flags & ~XEN_DOMINF_running);
+    }
+    xc_interface_close(xch);
+}
+
+static void list_domains_child(void *unused)
+{
+    char buf[128];
+
+    (void)unused;
+    hypervisor_domains(0, buf, sizeof(buf));
+    printf("%s\n", buf);
+    exit(0);
+}
+
+static void test_xc_hypervisor(void)
+{
+    xc_domaininfo_t info;
+    xc_interface *xch;
+    char buf[128], uuid[40], *out;
+    int i, len;
+
+    CHECK_NULL(xc_interface_open(NULL, NULL, 0));   /* before xs_start */
+    xs_start();
+    fakedom_create(3, "pv3", "pv");
+    fakedom_create(5, "hvm5", "hvm");
+    fakedom_create(9, "pvh9", "pvh");
+    hypervisor_domains(0, buf, sizeof(buf));
+    CHECK_STR_EQ(buf, "0:0 3:0 5:2 9:2");
+    hypervisor_domains(4, buf, sizeof(buf));
+    CHECK_STR_EQ(buf, "5:2 9:2");
+
+    xch = xc_interface_open(NULL, NULL, 0);
+    ASSERT(xch);
+    ASSERT_INT_EQ(xc_domain_getinfolist(xch, 3, 1, &info), 1);
+    for (i = 0, len = 0; i < 16; i++) {
+        len += sprintf(uuid + len, "%02x", info.handle[i]);
+        if (i == 3 || i == 5 || i == 7 || i == 9)
+            uuid[len++] = '-';
+    }
+    CHECK_STR_EQ(uuid, fakedom_uuid(3));
+    errno = 0;
+    CHECK_INT_EQ(xc_flask_sid_to_context(xch, 0, buf, sizeof(buf)), -1);
+    CHECK_INT_EQ(errno, ENOSYS);
+
+    /* What the table says now, another process (a CLI) sees too. */
+    fakedom_destroy(5);
+    CHECK_INT_EQ(xc_domain_getinfolist(xch, 4, 1, &info), 1);
+    CHECK_INT_EQ(info.domain, 9);
+    CHECK_INT_EQ(WEXITSTATUS(run_capture(list_domains_child, NULL, &out,
+                                         NULL)), 0);
+    CHECK_STR_EQ(out, "0:0 3:0 9:2\n");
+    free(out);
+    xc_interface_close(xch);
 }
 
 static void test_xs_no_daemon_is_hermetic(void)
@@ -946,6 +1019,8 @@ static const struct test tests[] = {
       test_xs_start_failure_bails_with_log },
     { "xs: no daemon started means no xenstore at all",
       test_xs_no_daemon_is_hermetic },
+    { "xc: the hypervisor's stand-in lists the fake domains",
+      test_xc_hypervisor },
     { "sysfs: the trees hold the documented devices", test_sysfs_trees },
     { "sysfs: sysfs_add_devices makes keyboards on a bus of their own",
       test_sysfs_add_devices },

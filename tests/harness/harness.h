@@ -109,6 +109,10 @@ char *read_text_file(const char *path);
  * start, the test BAILS with the daemon's log: it never skips.  Stopped
  * (and its dir removed) by xs_stop or at the test child's exit.
  * Creates dom0's entries: /local/domain/0/name = Domain-0, domid 0.
+ * Starts the hypervisor too, as far as a dom0 toolstack sees it: a domain
+ * table holding dom0, which tests/harness/xcmock.so (libxenctrl's stand-in,
+ * preloaded by tests/run-test) answers from in this process and in the
+ * processes it runs (XCMOCK_DOMAINS; see xcmock.h).
  */
 void xs_start(void);
 void xs_stop(void);
@@ -144,7 +148,9 @@ char *xs_perms(const char *path);
  * A guest, as a toolstack would have created it: /local/domain/<id>
  * {name, domid, vm = /vm/<uuid>}, /vm/<uuid>/{uuid,name}, /libxl/<id>/type
  * = "pv" | "pvh" | "hvm"; the uuid is derived from the domid.  Introduced
- * to xenstored.  fakedom_destroy releases it and removes its entries.
+ * to xenstored, and first made in the hypervisor (xc_domain_getinfolist
+ * lists it: running, HVM unless pv, its uuid).  fakedom_destroy removes
+ * it from the hypervisor, then releases it and removes its entries.
  */
 void fakedom_create(uint32_t domid, const char *name, const char *type);
 void fakedom_destroy(uint32_t domid);

@@ -25,11 +25,6 @@
  * that writing sizeof(pointer) bytes of a name fails for every name, not
  * only for names of eight characters or more (the original patch's bug).
  *
- * The QMP sockets of device models too: with SYSFSMOCK_ROOT set, a
- * connect() to a unix socket under /var/run/xen/ (where libxl's QEMUs
- * listen, qmp-libxl-<domid>) goes to the same name under
- * $SYSFSMOCK_ROOT/var/run/xen/, where a test's own QEMU listens.
- *
  * Injected failures (sysfsmock.h) are checked before every modelled
  * write, and the harness drives the model directly through the exported
  * sysfsmock_* functions.  Writes made through stdio (fopen "w") are
@@ -56,9 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "sysfsmock.h"
@@ -89,7 +82,6 @@ sysfsmock_remove_driver_fn sysfsmock_remove_driver;
 #define USB_DIR SYSFSMOCK_PREFIX                /* "/sys/bus/usb" */
 #define DRIVERS_DIR USB_DIR "/drivers/"
 #define DEVICES_DIR USB_DIR "/devices/"
-#define QMP_RUN_DIR "/var/run/xen/"
 
 static const char *fake_root(void)
 {
@@ -199,26 +191,6 @@ PATH_WRAPPER(int, scandir64, (const char *path, struct dirent64 ***list,
                               int (*cmp)(const struct dirent64 **,
                                          const struct dirent64 **)),
              (path, list, sel, cmp), -1)
-
-int connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-    const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
-    struct sockaddr_un fake = { .sun_family = AF_UNIX };
-    char buf[PATH_MAX];
-    REAL(connect);
-
-    if (!addr || addr->sa_family != AF_UNIX ||
-        len <= offsetof(struct sockaddr_un, sun_path) ||
-        strncmp(un->sun_path, QMP_RUN_DIR, strlen(QMP_RUN_DIR)) ||
-        !in_root(buf, "%.*s", (int)sizeof(un->sun_path), un->sun_path))
-        return real_connect(fd, addr, len);
-    if (strlen(buf) >= sizeof(fake.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy(fake.sun_path, buf);
-    return real_connect(fd, (const struct sockaddr *)&fake, sizeof(fake));
-}
 
 /* glibc's realpath resolves links with its internal readlink: wrap it,
  * and map the result back out of the fake root. */
@@ -567,69 +539,31 @@ static mode_t mode_arg(int flags, va_list ap)
     return 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
+/*
+ * open<sfx>([dirfd,] path, flags, ...) and its fortify entry point
+ * __open<sfx>_2 (no mode): dirfd is the directory argument or AT_FDCWD,
+ * the rest the parameters before path.  For open, open64, openat and
+ * openat64.
+ */
+#define OPEN_WRAPPERS(sfx, dirfd, ...)                                  \
+    int open##sfx(__VA_ARGS__ const char *path, int flags, ...)        \
+    {                                                                   \
+        va_list ap;                                                     \
+        mode_t mode;                                                    \
+        va_start(ap, flags);                                            \
+        mode = mode_arg(flags, ap);                                     \
+        va_end(ap);                                                     \
+        return open_common(dirfd, path, flags, mode);                   \
+    }                                                                   \
+    int __open##sfx##_2(__VA_ARGS__ const char *path, int flags)       \
+    {                                                                   \
+        return open_common(dirfd, path, flags, 0);                      \
+    }
 
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(AT_FDCWD, path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(AT_FDCWD, path, flags, mode);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(dirfd, path, flags, mode);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(dirfd, path, flags, mode);
-}
-
-int __open_2(const char *path, int flags)
-{
-    return open_common(AT_FDCWD, path, flags, 0);
-}
-
-int __open64_2(const char *path, int flags)
-{
-    return open_common(AT_FDCWD, path, flags, 0);
-}
-
-int __openat_2(int dirfd, const char *path, int flags)
-{
-    return open_common(dirfd, path, flags, 0);
-}
-
-int __openat64_2(int dirfd, const char *path, int flags)
-{
-    return open_common(dirfd, path, flags, 0);
-}
+OPEN_WRAPPERS(, AT_FDCWD)
+OPEN_WRAPPERS(64, AT_FDCWD)
+OPEN_WRAPPERS(at, dirfd, int dirfd,)
+OPEN_WRAPPERS(at64, dirfd, int dirfd,)
 
 int close(int fd)
 {
