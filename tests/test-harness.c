@@ -437,6 +437,30 @@ static void check_same_attrs(const char *a, const char *b, bool all)
     CHECK(n >= 7);
 }
 
+/* Beyond a hub's 31 ports, the next root hub. */
+static void test_sysfs_add_devices_buses(void)
+{
+    libxl_usb_hostdev *h;
+    int n;
+
+    sysfs_setup("base");
+    sysfs_add_devices(40);
+    CHECK_SYSFS(USB "/devices/usb3/maxchild", "31\n");
+    CHECK_SYSFS(USB "/devices/usb4/maxchild", "9\n");
+    CHECK_SYSFS(USB "/devices/usb4/busnum", "4\n");
+    CHECK_STR_EQ(sysfs_driver_of("4-0:1.0"), "hub");
+    CHECK_SYSFS(USB "/devices/3-31/devnum", "32\n");
+    CHECK_SYSFS(USB "/devices/4-9/busnum", "4\n");
+    CHECK_SYSFS(USB "/devices/4-9/devnum", "10\n");
+    CHECK_STR_EQ(sysfs_driver_of("4-9:1.0"), "usbhid");
+    CHECK(!exists(USB "/devices/3-32"));
+    CHECK(!exists(USB "/devices/4-10"));
+    xs_start();
+    h = libxl_usb_hostdev_list(test_ctx(), &n);
+    CHECK_INT_EQ(n, 4 + 40);            /* usb1-4 and the keyboards */
+    libxl_usb_hostdev_list_free(h, n);
+}
+
 static void test_sysfs_add_devices(void)
 {
     libxl_usb_hostdev *h;
@@ -1024,6 +1048,8 @@ static const struct test tests[] = {
     { "sysfs: the trees hold the documented devices", test_sysfs_trees },
     { "sysfs: sysfs_add_devices makes keyboards on a bus of their own",
       test_sysfs_add_devices },
+    { "sysfs: more than 31 devices go on further root hubs",
+      test_sysfs_add_devices_buses },
     { "sysfs: stat, readlink, realpath, opendir, open are redirected",
       test_sysfs_redirected_calls },
     { "sysfs: paths outside /sys/bus/usb are untouched",

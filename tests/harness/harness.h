@@ -180,12 +180,13 @@ const char *fakedom_uuid(uint32_t domid);
  */
 void sysfs_setup(const char *tree);
 /*
- * Adds n keyboards (1 to 31, a hub's most ports), for tests that need
- * more devices than the trees have: root hub usb3 (bus 3 addr 1, 1d6b:0002
- * "xHCI Host Controller", maxchild n; 3-0:1.0 on hub) and on its port k
- * the device 3-<k>, bus 3 addr k + 1, devpath "<k>", with the keyboard's
- * attributes (046d:c31c, no serial), its interface 3-<k>:1.0 on usbhid.
- * After sysfs_setup; once per test.
+ * Adds n keyboards (1 to 124), for tests that need more devices than the
+ * trees have: root hub usb3 (bus 3 addr 1, 1d6b:0002 "xHCI Host
+ * Controller", maxchild min(n, 31); 3-0:1.0 on hub) and on its port k the
+ * device 3-<k>, bus 3 addr k + 1, devpath "<k>", with the keyboard's
+ * attributes (046d:c31c, no serial), its interface 3-<k>:1.0 on usbhid;
+ * beyond 31 (a hub's most ports), the next ones likewise on usb4, usb5,
+ * usb6.  After sysfs_setup; once per test.
  */
 void sysfs_add_devices(int n);
 /* The temp root (its sys/bus/usb is the fake /sys/bus/usb). */
