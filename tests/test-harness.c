@@ -437,6 +437,55 @@ static void check_same_attrs(const char *a, const char *b, bool all)
     CHECK(n >= 7);
 }
 
+static void open_one_child(void *unused)
+{
+    int fd = open(USB "/devices/1-1/idProduct", O_RDONLY);
+
+    (void)unused;
+    exit(fd < 0);
+}
+
+/* Opens and listings below /sys/bus/usb are counted, in every process;
+ * other calls and other paths are not. */
+static void test_sysfs_counted(void)
+{
+    unsigned long opens, listings;
+    struct dirent **list;
+    struct stat st;
+    char *out;
+    FILE *f;
+    DIR *d;
+    int fd, n;
+
+    sysfs_setup("keyboard");
+    sysfs_count(&opens, &listings);
+    CHECK_INT_EQ(opens, 0);
+    CHECK_INT_EQ(listings, 0);
+    fd = open(USB "/devices/1-1/idVendor", O_RDONLY);
+    CHECK(fd >= 0);
+    close(fd);
+    f = fopen(USB "/devices/1-1/busnum", "r");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    d = opendir(USB "/devices");
+    CHECK(d != NULL);
+    if (d) closedir(d);
+    n = scandir(USB "/drivers", &list, NULL, alphasort);
+    CHECK(n > 0);
+    while (n-- > 0)
+        free(list[n]);
+    free(list);
+    CHECK(!stat(USB "/devices/1-1", &st));
+    fd = open("/dev/null", O_RDONLY);
+    close(fd);
+    CHECK_INT_EQ(WEXITSTATUS(run_capture(open_one_child, NULL, &out, NULL)),
+                 0);
+    free(out);
+    sysfs_count(&opens, &listings);
+    CHECK_INT_EQ(opens, 3);
+    CHECK_INT_EQ(listings, 2);
+}
+
 /* Beyond a hub's 31 ports, the next root hub. */
 static void test_sysfs_add_devices_buses(void)
 {
@@ -1048,6 +1097,8 @@ static const struct test tests[] = {
     { "sysfs: the trees hold the documented devices", test_sysfs_trees },
     { "sysfs: sysfs_add_devices makes keyboards on a bus of their own",
       test_sysfs_add_devices },
+    { "sysfs: opens and listings are counted across processes",
+      test_sysfs_counted },
     { "sysfs: more than 31 devices go on further root hubs",
       test_sysfs_add_devices_buses },
     { "sysfs: stat, readlink, realpath, opendir, open are redirected",

@@ -189,6 +189,10 @@ void sysfs_setup(const char *tree);
  * usb6.  After sysfs_setup; once per test.
  */
 void sysfs_add_devices(int n);
+/* What the code under test did below /sys/bus/usb since sysfs_setup, in
+ * every process: files opened (open family, fopen), directories listed
+ * (opendir, scandir).  For make bench. */
+void sysfs_count(unsigned long *opens, unsigned long *listings);
 /* The temp root (its sys/bus/usb is the fake /sys/bus/usb). */
 const char *sysfs_root(void);
 /* Removes the fake tree, injections included: the mock serves an empty

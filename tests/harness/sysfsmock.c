@@ -25,8 +25,9 @@
  * that writing sizeof(pointer) bytes of a name fails for every name, not
  * only for names of eight characters or more (the original patch's bug).
  *
- * Injected failures (sysfsmock.h) are checked before every modelled
- * write, and the harness drives the model directly through the exported
+ * Every file opened and directory listed below /sys/bus/usb is counted
+ * (sysfsmock.h), for make bench.  Injected failures (sysfsmock.h) are
+ * checked before every modelled write, and the harness drives the model directly through the exported
  * sysfsmock_* functions.  Writes made through stdio (fopen "w") are
  * modelled too, through fopencookie.
  *
@@ -51,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,17 +141,70 @@ static void unfake(char *resolved)
         memmove(resolved, resolved + n, strlen(resolved + n) + 1);
 }
 
+/*----- counts (sysfsmock.h) -----*/
+
+/* The counters of the current fake root: its count file, mapped shared,
+ * or (none there) a dummy of this process. */
+static struct sysfsmock_counts *sysfsmock_counted(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct sysfsmock_counts dummy, *mapped;
+    static char mapped_root[PATH_MAX];
+    const char *root = fake_root();
+    struct sysfsmock_counts *c;
+    char path[PATH_MAX];
+    int fd, saved = errno;
+    void *m;
+    REAL(openat);
+
+    pthread_mutex_lock(&lock);
+    if (root && strcmp(root, mapped_root)) {
+        if (mapped)
+            munmap(mapped, sizeof(*mapped));
+        mapped = NULL;
+        snprintf(mapped_root, sizeof(mapped_root), "%s", root);
+        fd = in_root(path, "/%s", SYSFSMOCK_COUNT_FILE) ?
+             real_openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC) : -1;
+        if (fd >= 0) {
+            m = mmap(NULL, sizeof(*mapped), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, fd, 0);
+            close(fd);
+            if (m != MAP_FAILED)
+                mapped = m;
+        }
+    }
+    c = mapped ? mapped : &dummy;
+    pthread_mutex_unlock(&lock);
+    errno = saved;
+    return c;
+}
+
+static void count(unsigned long *counter)
+{
+    __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static bool is_listing(const char *fn)
+{
+    return !strcmp(fn, "opendir") || !strncmp(fn, "scandir", 7);
+}
+
 /*----- paths only: redirect and pass on -----*/
 
-/* A wrapper of fn whose argument named `path` is redirected. */
+/* A wrapper of fn whose argument named `path` is redirected (and, if fn
+ * lists a directory, counted). */
 #define PATH_WRAPPER(ret, fn, params, args, failed)                     \
     ret fn params                                                       \
     {                                                                   \
         char buf_[PATH_MAX];                                            \
+        const char *p_;                                                 \
         REAL(fn);                                                       \
-        path = redirect(path, buf_);                                    \
-        if (!path)                                                      \
+        p_ = redirect(path, buf_);                                      \
+        if (!p_)                                                        \
             return failed;                                              \
+        if (p_ != path && is_listing(#fn))                              \
+            count(&sysfsmock_counted()->listings);                      \
+        path = p_;                                                      \
         return real_##fn args;                                          \
     }
 
@@ -520,6 +575,8 @@ static int open_common(int dirfd, const char *path, int flags, mode_t mode)
 
     if (!p)
         return -1;
+    if (p != path)
+        count(&sysfsmock_counted()->opens);
     fd = real_openat(dirfd, p, flags, mode);
     if (fd < 0)
         return fd;
@@ -671,8 +728,12 @@ static FILE *fopen_common(const char *path, const char *mode)
 
     if (!p)
         return NULL;
-    if (p == path || flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+    if (p == path)
         return real_fopen(p, mode);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) {
+        count(&sysfsmock_counted()->opens);
+        return real_fopen(p, mode);
+    }
     fd = open_common(AT_FDCWD, path, flags | O_CLOEXEC, 0666);
     if (fd < 0)
         return NULL;
