@@ -1,8 +1,10 @@
 /*
  * harness.h - what every test program uses: a TAP runner with checks
- * that print both sides, a private real xenstored, fake domains, the fake
- * sysfs (tests/harness/sysfsmock.so, preloaded by tests/run-test) and a
- * simulated backend.
+ * that print both sides, a private real xenstored with a stand-in
+ * hypervisor (tests/harness/xcmock.so), fake domains, the fake sysfs
+ * (tests/harness/sysfsmock.so), the QMP socket redirection
+ * (tests/harness/qmpredirect.so) and a simulated backend; the three
+ * preloads are preloaded by tests/run-test.
  *
  * A test program:
  *
