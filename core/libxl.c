@@ -99,8 +99,11 @@ int libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags,
     }
 
     ctx->xch = xc_interface_open(&ctx->xc_lg, &ctx->xc_lg, 0);
-    if (!ctx->xch)
-        LOG(DEBUG, "no hypervisor: domain facts come from xenstore");
+    if (!ctx->xch) {
+        LOGE(ERROR, "cannot open libxc handle (is this a Xen dom0?)");
+        rc = ERROR_FAIL;
+        goto out;
+    }
 
     *pctx = ctx;
     rc = 0;

@@ -35,10 +35,11 @@ typedef struct {
 #define LIBXL_VERSION 0
 
 /*
- * Allocates a context.  The context owns a xenstore connection and, where
- * a hypervisor is present, a libxenctrl handle; without one, what the
- * hypervisor would tell (does a domain exist, its type, its uuid) is read
- * from xenstore.  lg must outlive the context.  Returns 0 or an ERROR_*.
+ * Allocates a context.  The context owns a xenstore connection and a
+ * libxenctrl handle (what the hypervisor tells: does a domain exist, its
+ * type, its uuid); as libxl's, it fails (ERROR_FAIL, logged) where
+ * either cannot be opened.  lg must outlive the context.  Returns 0 or an
+ * ERROR_*.
  */
 int libxl_ctx_alloc(libxl_ctx **pctx, int version,
                     unsigned flags /* none currently defined */,

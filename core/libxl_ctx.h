@@ -26,11 +26,11 @@ typedef struct libxl__poller {
 
 struct libxl__ctx {
     xentoollog_logger *lg;
-    /* Handed to libxenctrl: forwards to lg at debug level, so that a
-     * host without a hypervisor is not reported as an error. */
+    /* Handed to libxenctrl: forwards to lg at debug level (libxc's own
+     * messages; the library logs the failures it reports). */
     xentoollog_logger xc_lg;
     struct xs_handle *xsh;
-    xc_interface *xch;          /* NULL without a hypervisor */
+    xc_interface *xch;
 
     /* Protects everything below; recursive, held by internal callbacks
      * but never across an application callback. */

@@ -201,7 +201,7 @@ _hidden char *libxl__xs_get_dompath(libxl__gc *gc, uint32_t domid);
 
 /* 0 if the domain exists, else ERROR_DOMAIN_NOTFOUND (logged). */
 _hidden int libxl__domain_check_exists(libxl__gc *gc, uint32_t domid);
-/* Type from libxenctrl, or else /libxl/<domid>/type. */
+/* Type from libxenctrl (PVH: as libxl recorded in /libxl/<domid>/type). */
 _hidden int libxl__domain_type(libxl__gc *gc, uint32_t domid,
                                libxl_domain_type *type_r);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", validated. */

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "harness.h"
@@ -207,6 +208,78 @@ static void test_xs_start_failure_bails_with_log(void)
     free(out);
 }
 
+/* The domains xc_domain_getinfolist lists from first, as "0:0 3:2 ...":
+ * domid:flags, flags less XEN_DOMINF_running (which every one has). */
+static void hypervisor_domains(uint32_t first, char *buf, size_t size)
+{
+    xc_domaininfo_t info[8];
+    xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+    size_t len = 0;
+    int i, n;
+
+    buf[0] = '\0';
+    ASSERT(xch);
+    n = xc_domain_getinfolist(xch, first, ARRAY_LEN(info), info);
+    for (i = 0; i < n; i++) {
+        CHECK(info[i].flags & XEN_DOMINF_running);
+        len += snprintf(buf + len, size - len, "%s%u:%u", i ? " " : "",
+                        info[i].domain,
+                        info[i].flags & ~XEN_DOMINF_running);
+    }
+    xc_interface_close(xch);
+}
+
+static void list_domains_child(void *unused)
+{
+    char buf[128];
+
+    (void)unused;
+    hypervisor_domains(0, buf, sizeof(buf));
+    printf("%s\n", buf);
+    exit(0);
+}
+
+static void test_xc_hypervisor(void)
+{
+    xc_domaininfo_t info;
+    xc_interface *xch;
+    char buf[128], uuid[40], *out;
+    int i, len;
+
+    CHECK_NULL(xc_interface_open(NULL, NULL, 0));   /* before xs_start */
+    xs_start();
+    fakedom_create(3, "pv3", "pv");
+    fakedom_create(5, "hvm5", "hvm");
+    fakedom_create(9, "pvh9", "pvh");
+    hypervisor_domains(0, buf, sizeof(buf));
+    CHECK_STR_EQ(buf, "0:0 3:0 5:2 9:2");
+    hypervisor_domains(4, buf, sizeof(buf));
+    CHECK_STR_EQ(buf, "5:2 9:2");
+
+    xch = xc_interface_open(NULL, NULL, 0);
+    ASSERT(xch);
+    ASSERT_INT_EQ(xc_domain_getinfolist(xch, 3, 1, &info), 1);
+    for (i = 0, len = 0; i < 16; i++) {
+        len += sprintf(uuid + len, "%02x", info.handle[i]);
+        if (i == 3 || i == 5 || i == 7 || i == 9)
+            uuid[len++] = '-';
+    }
+    CHECK_STR_EQ(uuid, fakedom_uuid(3));
+    errno = 0;
+    CHECK_INT_EQ(xc_flask_sid_to_context(xch, 0, buf, sizeof(buf)), -1);
+    CHECK_INT_EQ(errno, ENOSYS);
+
+    /* What the table says now, another process (a CLI) sees too. */
+    fakedom_destroy(5);
+    CHECK_INT_EQ(xc_domain_getinfolist(xch, 4, 1, &info), 1);
+    CHECK_INT_EQ(info.domain, 9);
+    CHECK_INT_EQ(WEXITSTATUS(run_capture(list_domains_child, NULL, &out,
+                                         NULL)), 0);
+    CHECK_STR_EQ(out, "0:0 3:0 9:2\n");
+    free(out);
+    xc_interface_close(xch);
+}
+
 static void test_xs_no_daemon_is_hermetic(void)
 {
     struct xs_handle *h = xs_open(0);
@@ -362,6 +435,79 @@ static void check_same_attrs(const char *a, const char *b, bool all)
     }
     closedir(d);
     CHECK(n >= 7);
+}
+
+static void open_one_child(void *unused)
+{
+    int fd = open(USB "/devices/1-1/idProduct", O_RDONLY);
+
+    (void)unused;
+    exit(fd < 0);
+}
+
+/* Opens and listings below /sys/bus/usb are counted, in every process;
+ * other calls and other paths are not. */
+static void test_sysfs_counted(void)
+{
+    unsigned long opens, listings;
+    struct dirent **list;
+    struct stat st;
+    char *out;
+    FILE *f;
+    DIR *d;
+    int fd, n;
+
+    sysfs_setup("keyboard");
+    sysfs_count(&opens, &listings);
+    CHECK_INT_EQ(opens, 0);
+    CHECK_INT_EQ(listings, 0);
+    fd = open(USB "/devices/1-1/idVendor", O_RDONLY);
+    CHECK(fd >= 0);
+    close(fd);
+    f = fopen(USB "/devices/1-1/busnum", "r");
+    CHECK(f != NULL);
+    if (f) fclose(f);
+    d = opendir(USB "/devices");
+    CHECK(d != NULL);
+    if (d) closedir(d);
+    n = scandir(USB "/drivers", &list, NULL, alphasort);
+    CHECK(n > 0);
+    while (n-- > 0)
+        free(list[n]);
+    free(list);
+    CHECK(!stat(USB "/devices/1-1", &st));
+    fd = open("/dev/null", O_RDONLY);
+    close(fd);
+    CHECK_INT_EQ(WEXITSTATUS(run_capture(open_one_child, NULL, &out, NULL)),
+                 0);
+    free(out);
+    sysfs_count(&opens, &listings);
+    CHECK_INT_EQ(opens, 3);
+    CHECK_INT_EQ(listings, 2);
+}
+
+/* Beyond a hub's 31 ports, the next root hub. */
+static void test_sysfs_add_devices_buses(void)
+{
+    libxl_usb_hostdev *h;
+    int n;
+
+    sysfs_setup("base");
+    sysfs_add_devices(40);
+    CHECK_SYSFS(USB "/devices/usb3/maxchild", "31\n");
+    CHECK_SYSFS(USB "/devices/usb4/maxchild", "9\n");
+    CHECK_SYSFS(USB "/devices/usb4/busnum", "4\n");
+    CHECK_STR_EQ(sysfs_driver_of("4-0:1.0"), "hub");
+    CHECK_SYSFS(USB "/devices/3-31/devnum", "32\n");
+    CHECK_SYSFS(USB "/devices/4-9/busnum", "4\n");
+    CHECK_SYSFS(USB "/devices/4-9/devnum", "10\n");
+    CHECK_STR_EQ(sysfs_driver_of("4-9:1.0"), "usbhid");
+    CHECK(!exists(USB "/devices/3-32"));
+    CHECK(!exists(USB "/devices/4-10"));
+    xs_start();
+    h = libxl_usb_hostdev_list(test_ctx(), &n);
+    CHECK_INT_EQ(n, 4 + 40);            /* usb1-4 and the keyboards */
+    libxl_usb_hostdev_list_free(h, n);
 }
 
 static void test_sysfs_add_devices(void)
@@ -946,9 +1092,15 @@ static const struct test tests[] = {
       test_xs_start_failure_bails_with_log },
     { "xs: no daemon started means no xenstore at all",
       test_xs_no_daemon_is_hermetic },
+    { "xc: the hypervisor's stand-in lists the fake domains",
+      test_xc_hypervisor },
     { "sysfs: the trees hold the documented devices", test_sysfs_trees },
     { "sysfs: sysfs_add_devices makes keyboards on a bus of their own",
       test_sysfs_add_devices },
+    { "sysfs: opens and listings are counted across processes",
+      test_sysfs_counted },
+    { "sysfs: more than 31 devices go on further root hubs",
+      test_sysfs_add_devices_buses },
     { "sysfs: stat, readlink, realpath, opendir, open are redirected",
       test_sysfs_redirected_calls },
     { "sysfs: paths outside /sys/bus/usb are untouched",

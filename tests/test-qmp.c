@@ -7,7 +7,7 @@
  *
  * Each test starts its own QEMU (Debian's qemu-system-x86_64; QEMU env
  * var overrides), paused and without devices, listening for QMP where the
- * library looks, /var/run/xen/qmp-libxl-<domid>, which sysfsmock.so
+ * library looks, /var/run/xen/qmp-libxl-<domid>, which qmpredirect.so
  * redirects into the test's fake root.  No QEMU: the test fails.
  *
  * QEMU's usb-host refuses at once a hostbus/hostaddr that the host does

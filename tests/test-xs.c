@@ -8,71 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <xenctrl.h>
-
 #include "harness.h"
 #include "libxl_internal.h"
-
-/*
- * A stand-in hypervisor, so that the libxenctrl path of the domain lookup
- * runs too: these definitions in the test program take the place of
- * libxenctrl's.  Off unless a test turns it on before making its ctx;
- * domains are those of xenstore, HVM if libxl recorded hvm or pvh.
- */
-static bool fake_hypervisor;
-static char fake_xch;
-
-xc_interface *xc_interface_open(xentoollog_logger *logger,
-                                xentoollog_logger *dombuild_logger,
-                                unsigned open_flags)
-{
-    (void)logger;
-    (void)dombuild_logger;
-    (void)open_flags;
-    return fake_hypervisor ? (xc_interface *)&fake_xch : NULL;
-}
-
-int xc_interface_close(xc_interface *xch)
-{
-    (void)xch;
-    return 0;
-}
-
-int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
-                          unsigned int max_domains, xc_domaininfo_t *info)
-{
-    char path[64], *type;
-    const char *uuid;
-    uint32_t domid;
-    int i;
-
-    (void)xch;
-    for (domid = first_domain; domid < first_domain + 100; domid++) {
-        snprintf(path, sizeof(path), "/local/domain/%u", domid);
-        if (xs_has(path))
-            break;
-    }
-    if (!max_domains || domid == first_domain + 100)
-        return 0;
-
-    memset(info, 0, sizeof(*info));
-    info->domain = domid;
-    snprintf(path, sizeof(path), "/libxl/%u/type", domid);
-    type = xs_get(path);
-    if (type && strcmp(type, "pv"))
-        info->flags |= XEN_DOMINF_hvm_guest;
-    free(type);
-    if (domid) {
-        uuid = fakedom_uuid(domid);
-        for (i = 0; i < 16; i++) {
-            if (*uuid == '-')
-                uuid++;
-            sscanf(uuid, "%2hhx", &info->handle[i]);
-            uuid += 2;
-        }
-    }
-    return 1;
-}
 
 static libxl_ctx *setup(void)
 {
@@ -325,8 +262,8 @@ static void test_domains(void)
 
     CHECK_INT_EQ(libxl__domain_check_exists(gc, 0), 0);
     check_domains_3_4_6(gc);
-    xs_put("/libxl/3/type", "paravirt");
-    CHECK_INT_EQ(libxl__domain_type(gc, 3, &type), ERROR_FAIL);
+    xs_put("/libxl/4/type", "paravirt");
+    CHECK_INT_EQ(libxl__domain_type(gc, 4, &type), ERROR_FAIL);
 
     CHECK_INT_EQ(libxl__resolve_domid(gc, "guest4", &domid), 0);
     CHECK_INT_EQ(domid, 4);
@@ -351,55 +288,61 @@ static void test_domains(void)
     GC_FREE;
 }
 
+/*
+ * The hypervisor's word, not xenstore's copies: a guest whose xenstore
+ * entries say otherwise (or nothing) is what the hypervisor says; one that
+ * xenstore alone lists does not exist.
+ */
 static void test_domains_hypervisor(void)
 {
-    libxl_ctx *ctx;
-    uint32_t domid;
-
-    fake_hypervisor = true;
-    ctx = setup();
-    {
-        GC_INIT(ctx);
-
-        fakedom_create(3, "guest3", "pv");
-        fakedom_create(4, "guest4", "hvm");
-        fakedom_create(6, "guest6", "pvh");
-        /* What only xenstore would say is not what is used. */
-        xs_del("/libxl/3/type");
-        xs_put("/local/domain/3/vm", "/vm/garbage");
-
-        check_domains_3_4_6(gc);
-        CHECK_INT_EQ(libxl__resolve_domid(gc, "4", &domid), 0);
-        CHECK_INT_EQ(domid, 4);
-        GC_FREE;
-    }
-}
-
-static void test_bad_uuid(void)
-{
-    static const char *const bad[] = {
-        "/vm/", "/vm/0123", "/vmx/01234567-89ab-cdef-0123-456789abcdef",
-        "/vm/01234567-89AB-cdef-0123-456789abcdef",
-        "/vm/01234567-89ab-cdef-0123-456789abcdef0",
-        "/vm/01234567-89ab-cdef-0123-456789abcde/",
-        "/vm/../../../../etc/passwd-0123-456789abcdef",
-        "/vm/01234567+89ab-cdef-0123-456789abcdef",
-    };
     libxl_ctx *ctx = setup();
     GC_INIT(ctx);
-    const char *uuid;
-    size_t i;
+    libxl_domain_type type;
+    uint32_t domid;
 
     fakedom_create(3, "guest3", "pv");
-    for (i = 0; i < ARRAY_LEN(bad); i++) {
-        xs_put("/local/domain/3/vm", bad[i]);
-        if (libxl__domain_uuid_string(gc, 3, &uuid) != ERROR_FAIL)
-            tap_fail(__FILE__, __LINE__, "\"%s\" not refused", bad[i]);
-    }
-    xs_put("/local/domain/3/vm", "/vm/01234567-89ab-cdef-0123-456789abcdef");
-    CHECK_INT_EQ(libxl__domain_uuid_string(gc, 3, &uuid), 0);
-    CHECK_STR_EQ(uuid, "01234567-89ab-cdef-0123-456789abcdef");
+    fakedom_create(4, "guest4", "hvm");
+    fakedom_create(6, "guest6", "pvh");
+    xs_del("/libxl/3/type");
+    xs_put("/local/domain/3/vm", "/vm/garbage");
+    xs_del("/local/domain/4");
+    check_domains_3_4_6(gc);
+    CHECK_INT_EQ(libxl__resolve_domid(gc, "4", &domid), 0);
+    CHECK_INT_EQ(domid, 4);
+
+    xs_put("/local/domain/9/name", "ghost");
+    xs_put("/local/domain/9/vm", "/vm/00000000-0000-4000-8000-000000000009");
+    xs_put("/libxl/9/type", "pv");
+    CHECK_INT_EQ(libxl__domain_check_exists(gc, 9), ERROR_DOMAIN_NOTFOUND);
+    CHECK_INT_EQ(libxl__domain_type(gc, 9, &type), ERROR_DOMAIN_NOTFOUND);
+    CHECK_INT_EQ(libxl__resolve_domid(gc, "9", &domid),
+                 ERROR_DOMAIN_NOTFOUND);
+
+    fakedom_destroy(6);
+    CHECK_INT_EQ(libxl__domain_check_exists(gc, 6), ERROR_DOMAIN_NOTFOUND);
     GC_FREE;
+}
+
+/* Without a hypervisor (xenstored alone) there is no context, and the
+ * error says why: as libxl's, never a toolstack guessing from xenstore. */
+static void test_no_hypervisor(void)
+{
+    xentoollog_logger_stdiostream *lg;
+    libxl_ctx *ctx = NULL;
+    char log[4096] = "";
+    FILE *f = fmemopen(log, sizeof(log) - 1, "w");
+
+    ASSERT(f);
+    xs_start();
+    unsetenv("XCMOCK_DOMAINS");
+    lg = xtl_createlogger_stdiostream(f, XTL_ERROR, 0);
+    ASSERT(lg);
+    CHECK_INT_EQ(libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
+                                 (xentoollog_logger *)lg), ERROR_FAIL);
+    CHECK_NULL(ctx);
+    xtl_logger_destroy((xentoollog_logger *)lg);
+    fclose(f);
+    CHECK(strstr(log, "cannot open libxc handle") != NULL);
 }
 
 static void test_gc(void)
@@ -437,8 +380,9 @@ static const struct test tests[] = {
     { "transaction conflict is retried", test_transaction_conflict },
     { "aborted transaction leaves nothing", test_transaction_abort },
     { "domain lookup, type, uuid, resolve", test_domains },
-    { "domain lookup with a hypervisor", test_domains_hypervisor },
-    { "vm path must hold a strict uuid", test_bad_uuid },
+    { "domain facts are the hypervisor's, not xenstore's",
+      test_domains_hypervisor },
+    { "no hypervisor, no context", test_no_hypervisor },
     { "gc arena", test_gc },
 };
 

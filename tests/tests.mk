@@ -4,20 +4,20 @@
 TEST_SRCS    := $(wildcard tests/test-*.c)
 TEST_BINS    := $(patsubst tests/%.c,tests/bin/%,$(TEST_SRCS)) \
                 tests/bin/test-gentypes
-HARNESS_SRCS := $(filter-out tests/harness/xsshim.c tests/harness/sysfsmock.c,\
-                  $(wildcard tests/harness/*.c))
+# The preloads: each tests/harness/<name>.c becomes <name>.so.
+PRELOAD_SRCS := tests/harness/xsshim.c tests/harness/sysfsmock.c \
+                tests/harness/qmpredirect.c tests/harness/xcmock.c
+HARNESS_SRCS := $(filter-out $(PRELOAD_SRCS),$(wildcard tests/harness/*.c))
 HARNESS_OBJS := $(patsubst %.c,%.o,$(HARNESS_SRCS))
 TEST_CPPFLAGS = $(CPPFLAGS_ALL) -Itests/harness -DTEST_TOPDIR=\"$(CURDIR)\"
-TEST_PRELOADS := tests/harness/xsshim.so tests/harness/sysfsmock.so
+TEST_PRELOADS := $(PRELOAD_SRCS:.c=.so)
 
 $(HARNESS_OBJS): %.o: %.c $(wildcard tests/harness/*.h) $(GEN_HDRS)
 	$(CC) $(TEST_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # The preloads are built without -fvisibility=hidden: a hidden wrapper
 # intercepts nothing.
-tests/harness/xsshim.so: tests/harness/xsshim.c
-	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
-tests/harness/sysfsmock.so: tests/harness/sysfsmock.c
+$(TEST_PRELOADS): %.so: %.c $(wildcard tests/harness/*mock.h)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 gen/gentest.c: core/gentest.py libxl_types.idl core/idl.py

@@ -13,17 +13,17 @@
 #     shells of system(), QEMU);
 #   - the programs the tests run that are not ours (sh, QEMU, Debian's
 #     xenstored) carry no sanitizer at all.
-# The two preloads, tests/harness/xsshim.so and sysfsmock.so, are test
-# scaffolding, not the code under test, and are built WITHOUT sanitizers
+# The preloads, tests/harness/xsshim.so, sysfsmock.so, qmpredirect.so and
+# xcmock.so, are test scaffolding, not the code under test, and are built WITHOUT sanitizers
 # (first, in a make of their own; the sanitized make is told never to
 # remake them, -o): xsshim.so goes into the private xenstored, Debian's
 # uninstrumented binary (tests/harness/xs.c builds its environment from
 # scratch: LD_PRELOAD=xsshim.so and nothing else, so neither the ASan
 # runtime nor ASAN_OPTIONS reach it); an instrumented xsshim.so would
 # need __asan_* symbols that nothing in that process defines, and the
-# daemon would not start.  sysfsmock.so is preloaded into the sanitized
-# test programs and xlusb, and also into the uninstrumented sh that
-# system() runs: the same.
+# daemon would not start.  The other three are preloaded into the
+# sanitized test programs and xlusb, and also into the uninstrumented sh
+# that system() runs: the same.
 #
 # A report fails the run wherever it happens: every sanitized process
 # writes its reports to build/asan/reports/ (log_path), so one from a
@@ -40,7 +40,7 @@ reports=$dir/reports
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer"
 # -fno-sanitize-recover: UBSan stops at its first finding, as ASan does.
 CFLAGS="-O1 -g $SAN -fno-sanitize-recover=all"
-PRELOADS="tests/harness/xsshim.so tests/harness/sysfsmock.so"
+PRELOADS="tests/harness/xsshim.so tests/harness/sysfsmock.so tests/harness/qmpredirect.so tests/harness/xcmock.so"
 
 cd "$top"
 if ! git rev-parse --git-dir > /dev/null 2>&1; then

@@ -1,8 +1,10 @@
 /*
  * harness.h - what every test program uses: a TAP runner with checks
- * that print both sides, a private real xenstored, fake domains, the fake
- * sysfs (tests/harness/sysfsmock.so, preloaded by tests/run-test) and a
- * simulated backend.
+ * that print both sides, a private real xenstored with a stand-in
+ * hypervisor (tests/harness/xcmock.so), fake domains, the fake sysfs
+ * (tests/harness/sysfsmock.so), the QMP socket redirection
+ * (tests/harness/qmpredirect.so) and a simulated backend; the three
+ * preloads are preloaded by tests/run-test.
  *
  * A test program:
  *
@@ -109,6 +111,10 @@ char *read_text_file(const char *path);
  * start, the test BAILS with the daemon's log: it never skips.  Stopped
  * (and its dir removed) by xs_stop or at the test child's exit.
  * Creates dom0's entries: /local/domain/0/name = Domain-0, domid 0.
+ * Starts the hypervisor too, as far as a dom0 toolstack sees it: a domain
+ * table holding dom0, which tests/harness/xcmock.so (libxenctrl's stand-in,
+ * preloaded by tests/run-test) answers from in this process and in the
+ * processes it runs (XCMOCK_DOMAINS; see xcmock.h).
  */
 void xs_start(void);
 void xs_stop(void);
@@ -144,7 +150,9 @@ char *xs_perms(const char *path);
  * A guest, as a toolstack would have created it: /local/domain/<id>
  * {name, domid, vm = /vm/<uuid>}, /vm/<uuid>/{uuid,name}, /libxl/<id>/type
  * = "pv" | "pvh" | "hvm"; the uuid is derived from the domid.  Introduced
- * to xenstored.  fakedom_destroy releases it and removes its entries.
+ * to xenstored, and first made in the hypervisor (xc_domain_getinfolist
+ * lists it: running, HVM unless pv, its uuid).  fakedom_destroy removes
+ * it from the hypervisor, then releases it and removes its entries.
  */
 void fakedom_create(uint32_t domid, const char *name, const char *type);
 void fakedom_destroy(uint32_t domid);
@@ -174,14 +182,19 @@ const char *fakedom_uuid(uint32_t domid);
  */
 void sysfs_setup(const char *tree);
 /*
- * Adds n keyboards (1 to 31, a hub's most ports), for tests that need
- * more devices than the trees have: root hub usb3 (bus 3 addr 1, 1d6b:0002
- * "xHCI Host Controller", maxchild n; 3-0:1.0 on hub) and on its port k
- * the device 3-<k>, bus 3 addr k + 1, devpath "<k>", with the keyboard's
- * attributes (046d:c31c, no serial), its interface 3-<k>:1.0 on usbhid.
- * After sysfs_setup; once per test.
+ * Adds n keyboards (1 to 124), for tests that need more devices than the
+ * trees have: root hub usb3 (bus 3 addr 1, 1d6b:0002 "xHCI Host
+ * Controller", maxchild min(n, 31); 3-0:1.0 on hub) and on its port k the
+ * device 3-<k>, bus 3 addr k + 1, devpath "<k>", with the keyboard's
+ * attributes (046d:c31c, no serial), its interface 3-<k>:1.0 on usbhid;
+ * beyond 31 (a hub's most ports), the next ones likewise on usb4, usb5,
+ * usb6.  After sysfs_setup; once per test.
  */
 void sysfs_add_devices(int n);
+/* What the code under test did below /sys/bus/usb since sysfs_setup, in
+ * every process: files opened (open family, fopen), directories listed
+ * (opendir, scandir).  For make bench. */
+void sysfs_count(unsigned long *opens, unsigned long *listings);
 /* The temp root (its sys/bus/usb is the fake /sys/bus/usb). */
 const char *sysfs_root(void);
 /* Removes the fake tree, injections included: the mock serves an empty

@@ -48,6 +48,36 @@ static void copy_tree(const char *tree)
         BAIL("sysfs_setup: copying %s: %s", src, strerror(errno));
 }
 
+/* The mock's counters (sysfsmock.h), zero. */
+static void make_count_file(void)
+{
+    char path[PATH_MAX + 32];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", root, SYSFSMOCK_COUNT_FILE);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || ftruncate(fd, sizeof(struct sysfsmock_counts)))
+        BAIL("sysfs_setup: creating %s: %s", path, strerror(errno));
+    close(fd);
+}
+
+void sysfs_count(unsigned long *opens, unsigned long *listings)
+{
+    struct sysfsmock_counts c;
+    char path[PATH_MAX + 32];
+    int fd;
+
+    if (!root[0])
+        BAIL("sysfs_count: sysfs_setup() first");
+    snprintf(path, sizeof(path), "%s/%s", root, SYSFSMOCK_COUNT_FILE);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || pread(fd, &c, sizeof(c), 0) != sizeof(c))
+        BAIL("sysfs_count: reading %s: %s", path, strerror(errno));
+    close(fd);
+    *opens = c.opens;
+    *listings = c.listings;
+}
+
 void sysfs_setup(const char *tree)
 {
     char dir[PATH_MAX], *canon;
@@ -64,6 +94,7 @@ void sysfs_setup(const char *tree)
                  canon ? "too long" : strerror(errno));
         strcpy(root, canon);
         free(canon);
+        make_count_file();
         copy_tree("base");
         setenv(SYSFSMOCK_ROOT_ENV, root, 1);
     }

@@ -1,9 +1,10 @@
 /*
  * sysfsmany.c - sysfs_add_devices: more devices than the pristine trees
  * have, written into the test's fake tree, for tests that need many
- * (tests/race).  Each is the "keyboard" tree's 1-1 with only what tells
- * one device from another changed; the root hub they hang off is like
- * base's usb1, behind an xHCI controller as a host with many ports has.
+ * (tests/race, make bench).  Each is the "keyboard" tree's 1-1 with only
+ * what tells one device from another changed; the root hubs they hang off
+ * (31 on each) are like base's usb1, behind an xHCI controller as a host
+ * with many ports has.
  * Values are in the kernel's formats (tests/sysfs/README).
  *
  * SPDX-License-Identifier: LGPL-2.1-only
@@ -20,8 +21,9 @@
 #define BAIL(...) tap_bail(__FILE__, __LINE__, __VA_ARGS__)
 
 /* The kernel's USB_MAXCHILDREN: a hub has at most 31 ports. */
-#define MAX_DEVICES 31
-#define BUS 3
+#define HUB_PORTS 31
+#define FIRST_BUS 3
+#define MAX_BUSES 4
 
 struct attr {
     const char *name, *value;
@@ -155,7 +157,7 @@ static void make_link(const char *target, const char *from)
 }
 
 /* The dir of device busid and its driver's link to it. */
-static void add_device_dir(const struct kind *k, const char *busid,
+static void add_device_dir(const struct kind *k, int bus, const char *busid,
                            int devnum, const char *devpath)
 {
     char dev[PATH_MAX], from[PATH_MAX], target[PATH_MAX];
@@ -163,11 +165,11 @@ static void add_device_dir(const struct kind *k, const char *busid,
     fmt_path(dev, "devices/%s", busid);
     make_dir(dev);
     put_attrs(dev, k->attrs, k->n_attrs);
-    put(dev, "busnum", "%d\n", BUS);
+    put(dev, "busnum", "%d\n", bus);
     put(dev, "devnum", "%d\n", devnum);
     put(dev, "devpath", "%s\n", devpath);
     put(dev, "uevent", "DEVTYPE=usb_device\nBUSNUM=%03d\nDEVNUM=%03d\n"
-        "PRODUCT=%s\n", BUS, devnum, k->product_id);
+        "PRODUCT=%s\n", bus, devnum, k->product_id);
     fmt_path(from, "%s/driver", dev);
     make_link("../../drivers/usb", from);
     fmt_path(from, "drivers/usb/%s", busid);
@@ -195,30 +197,38 @@ static void add_intf(const struct kind *k, const char *busid,
     make_link(target, from);
 }
 
-void sysfs_add_devices(int n)
+/* Root hub usb<bus> and on its ports 1..n keyboards. */
+static void add_bus(int bus, int n)
 {
     char busid[16], intf[32], devpath[8], hub[32];
     int i;
 
-    if (n < 1 || n > MAX_DEVICES)
-        BAIL("sysfs_add_devices: %d devices: a hub has 1 to %d ports", n,
-             MAX_DEVICES);
-    if (!sysfs_root())
-        BAIL("sysfs_setup() first");
-    fmt_path(usb, "%s" SYSFSMOCK_PREFIX, sysfs_root());
-    snprintf(busid, sizeof(busid), "usb%d", BUS);
-    snprintf(intf, sizeof(intf), "%d-0:1.0", BUS);
-    add_device_dir(&roothub_kind, busid, 1, "0");
+    snprintf(busid, sizeof(busid), "usb%d", bus);
+    snprintf(intf, sizeof(intf), "%d-0:1.0", bus);
+    add_device_dir(&roothub_kind, bus, busid, 1, "0");
     add_intf(&roothub_kind, busid, intf);
     snprintf(hub, sizeof(hub), "devices/%s", busid);
     put(hub, "maxchild", "%d\n", n);
     /* as the kernel numbers them: the root hub is 1, then in order */
     for (i = 1; i <= n; i++) {
-        snprintf(busid, sizeof(busid), "%d-%d", BUS, i);
+        snprintf(busid, sizeof(busid), "%d-%d", bus, i);
         snprintf(intf, sizeof(intf), "%s:1.0", busid);
         snprintf(devpath, sizeof(devpath), "%d", i);
-        add_device_dir(&keyboard_kind, busid, i + 1, devpath);
+        add_device_dir(&keyboard_kind, bus, busid, i + 1, devpath);
         add_intf(&keyboard_kind, busid, intf);
     }
 }
 
+void sysfs_add_devices(int n)
+{
+    int bus;
+
+    if (n < 1 || n > MAX_BUSES * HUB_PORTS)
+        BAIL("sysfs_add_devices: %d devices: 1 to %d (%d hubs of %d ports)",
+             n, MAX_BUSES * HUB_PORTS, MAX_BUSES, HUB_PORTS);
+    if (!sysfs_root())
+        BAIL("sysfs_setup() first");
+    fmt_path(usb, "%s" SYSFSMOCK_PREFIX, sysfs_root());
+    for (bus = FIRST_BUS; n > 0; bus++, n -= HUB_PORTS)
+        add_bus(bus, n < HUB_PORTS ? n : HUB_PORTS);
+}

@@ -25,13 +25,9 @@
  * that writing sizeof(pointer) bytes of a name fails for every name, not
  * only for names of eight characters or more (the original patch's bug).
  *
- * The QMP sockets of device models too: with SYSFSMOCK_ROOT set, a
- * connect() to a unix socket under /var/run/xen/ (where libxl's QEMUs
- * listen, qmp-libxl-<domid>) goes to the same name under
- * $SYSFSMOCK_ROOT/var/run/xen/, where a test's own QEMU listens.
- *
- * Injected failures (sysfsmock.h) are checked before every modelled
- * write, and the harness drives the model directly through the exported
+ * Every file opened and directory listed below /sys/bus/usb is counted
+ * (sysfsmock.h), for make bench.  Injected failures (sysfsmock.h) are
+ * checked before every modelled write, and the harness drives the model directly through the exported
  * sysfsmock_* functions.  Writes made through stdio (fopen "w") are
  * modelled too, through fopencookie.
  *
@@ -56,9 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "sysfsmock.h"
@@ -89,7 +84,6 @@ sysfsmock_remove_driver_fn sysfsmock_remove_driver;
 #define USB_DIR SYSFSMOCK_PREFIX                /* "/sys/bus/usb" */
 #define DRIVERS_DIR USB_DIR "/drivers/"
 #define DEVICES_DIR USB_DIR "/devices/"
-#define QMP_RUN_DIR "/var/run/xen/"
 
 static const char *fake_root(void)
 {
@@ -147,17 +141,70 @@ static void unfake(char *resolved)
         memmove(resolved, resolved + n, strlen(resolved + n) + 1);
 }
 
+/*----- counts (sysfsmock.h) -----*/
+
+/* The counters of the current fake root: its count file, mapped shared,
+ * or (none there) a dummy of this process. */
+static struct sysfsmock_counts *sysfsmock_counted(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static struct sysfsmock_counts dummy, *mapped;
+    static char mapped_root[PATH_MAX];
+    const char *root = fake_root();
+    struct sysfsmock_counts *c;
+    char path[PATH_MAX];
+    int fd, saved = errno;
+    void *m;
+    REAL(openat);
+
+    pthread_mutex_lock(&lock);
+    if (root && strcmp(root, mapped_root)) {
+        if (mapped)
+            munmap(mapped, sizeof(*mapped));
+        mapped = NULL;
+        snprintf(mapped_root, sizeof(mapped_root), "%s", root);
+        fd = in_root(path, "/%s", SYSFSMOCK_COUNT_FILE) ?
+             real_openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC) : -1;
+        if (fd >= 0) {
+            m = mmap(NULL, sizeof(*mapped), PROT_READ | PROT_WRITE,
+                     MAP_SHARED, fd, 0);
+            close(fd);
+            if (m != MAP_FAILED)
+                mapped = m;
+        }
+    }
+    c = mapped ? mapped : &dummy;
+    pthread_mutex_unlock(&lock);
+    errno = saved;
+    return c;
+}
+
+static void count(unsigned long *counter)
+{
+    __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static bool is_listing(const char *fn)
+{
+    return !strcmp(fn, "opendir") || !strncmp(fn, "scandir", 7);
+}
+
 /*----- paths only: redirect and pass on -----*/
 
-/* A wrapper of fn whose argument named `path` is redirected. */
+/* A wrapper of fn whose argument named `path` is redirected (and, if fn
+ * lists a directory, counted). */
 #define PATH_WRAPPER(ret, fn, params, args, failed)                     \
     ret fn params                                                       \
     {                                                                   \
         char buf_[PATH_MAX];                                            \
+        const char *p_;                                                 \
         REAL(fn);                                                       \
-        path = redirect(path, buf_);                                    \
-        if (!path)                                                      \
+        p_ = redirect(path, buf_);                                      \
+        if (!p_)                                                        \
             return failed;                                              \
+        if (p_ != path && is_listing(#fn))                              \
+            count(&sysfsmock_counted()->listings);                      \
+        path = p_;                                                      \
         return real_##fn args;                                          \
     }
 
@@ -199,26 +246,6 @@ PATH_WRAPPER(int, scandir64, (const char *path, struct dirent64 ***list,
                               int (*cmp)(const struct dirent64 **,
                                          const struct dirent64 **)),
              (path, list, sel, cmp), -1)
-
-int connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-    const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
-    struct sockaddr_un fake = { .sun_family = AF_UNIX };
-    char buf[PATH_MAX];
-    REAL(connect);
-
-    if (!addr || addr->sa_family != AF_UNIX ||
-        len <= offsetof(struct sockaddr_un, sun_path) ||
-        strncmp(un->sun_path, QMP_RUN_DIR, strlen(QMP_RUN_DIR)) ||
-        !in_root(buf, "%.*s", (int)sizeof(un->sun_path), un->sun_path))
-        return real_connect(fd, addr, len);
-    if (strlen(buf) >= sizeof(fake.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy(fake.sun_path, buf);
-    return real_connect(fd, (const struct sockaddr *)&fake, sizeof(fake));
-}
 
 /* glibc's realpath resolves links with its internal readlink: wrap it,
  * and map the result back out of the fake root. */
@@ -548,6 +575,8 @@ static int open_common(int dirfd, const char *path, int flags, mode_t mode)
 
     if (!p)
         return -1;
+    if (p != path)
+        count(&sysfsmock_counted()->opens);
     fd = real_openat(dirfd, p, flags, mode);
     if (fd < 0)
         return fd;
@@ -567,69 +596,31 @@ static mode_t mode_arg(int flags, va_list ap)
     return 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
+/*
+ * open<sfx>([dirfd,] path, flags, ...) and its fortify entry point
+ * __open<sfx>_2 (no mode): dirfd is the directory argument or AT_FDCWD,
+ * the rest the parameters before path.  For open, open64, openat and
+ * openat64.
+ */
+#define OPEN_WRAPPERS(sfx, dirfd, ...)                                  \
+    int open##sfx(__VA_ARGS__ const char *path, int flags, ...)        \
+    {                                                                   \
+        va_list ap;                                                     \
+        mode_t mode;                                                    \
+        va_start(ap, flags);                                            \
+        mode = mode_arg(flags, ap);                                     \
+        va_end(ap);                                                     \
+        return open_common(dirfd, path, flags, mode);                   \
+    }                                                                   \
+    int __open##sfx##_2(__VA_ARGS__ const char *path, int flags)       \
+    {                                                                   \
+        return open_common(dirfd, path, flags, 0);                      \
+    }
 
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(AT_FDCWD, path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(AT_FDCWD, path, flags, mode);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(dirfd, path, flags, mode);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = mode_arg(flags, ap);
-    va_end(ap);
-    return open_common(dirfd, path, flags, mode);
-}
-
-int __open_2(const char *path, int flags)
-{
-    return open_common(AT_FDCWD, path, flags, 0);
-}
-
-int __open64_2(const char *path, int flags)
-{
-    return open_common(AT_FDCWD, path, flags, 0);
-}
-
-int __openat_2(int dirfd, const char *path, int flags)
-{
-    return open_common(dirfd, path, flags, 0);
-}
-
-int __openat64_2(int dirfd, const char *path, int flags)
-{
-    return open_common(dirfd, path, flags, 0);
-}
+OPEN_WRAPPERS(, AT_FDCWD)
+OPEN_WRAPPERS(64, AT_FDCWD)
+OPEN_WRAPPERS(at, dirfd, int dirfd,)
+OPEN_WRAPPERS(at64, dirfd, int dirfd,)
 
 int close(int fd)
 {
@@ -737,8 +728,12 @@ static FILE *fopen_common(const char *path, const char *mode)
 
     if (!p)
         return NULL;
-    if (p == path || flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+    if (p == path)
         return real_fopen(p, mode);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) {
+        count(&sysfsmock_counted()->opens);
+        return real_fopen(p, mode);
+    }
     fd = open_common(AT_FDCWD, path, flags | O_CLOEXEC, 0666);
     if (fd < 0)
         return NULL;

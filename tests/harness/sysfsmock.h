@@ -27,6 +27,18 @@
 #define SYSFSMOCK_INJECT_FMT "%d %d %s\n"
 
 /*
+ * Counts: $SYSFSMOCK_ROOT/SYSFSMOCK_COUNT_FILE (made by sysfs_setup) holds
+ * a struct sysfsmock_counts that the mock of every process increments,
+ * atomically through a shared mapping: opens, for each file opened below
+ * /sys/bus/usb (the open family, fopen); listings, for each directory
+ * listed (opendir, scandir).  Read with sysfs_count.
+ */
+#define SYSFSMOCK_COUNT_FILE ".sysfsmock-counts"
+struct sysfsmock_counts {
+    unsigned long opens, listings;
+};
+
+/*
  * Exported by the mock for the harness (found with dlsym, which also tells
  * whether the mock is preloaded at all).  name is a device ("1-1") or an
  * interface ("1-1:1.0").  Each returns 0 or an errno value.

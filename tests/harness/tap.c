@@ -216,13 +216,16 @@ static void __attribute__((noreturn)) run_child(const struct test *t,
     }
     /*
      * Hermetic by default: until the test starts its own daemon or fake
-     * sysfs, libxenstore and the sysfs mock point at paths that do not
-     * exist, so a test can never reach the host's xenstored or USB bus.
+     * sysfs, libxenstore, libxenctrl's stand-in and the sysfs mock point
+     * at paths that do not exist, so a test can never reach the host's
+     * xenstored, hypervisor or USB bus.
      */
     snprintf(path, sizeof(path), "%s/no-xenstored", scratch);
     setenv("XENSTORED_PATH", path, 1);
     snprintf(path, sizeof(path), "%s/no-sysfs", scratch);
     setenv("SYSFSMOCK_ROOT", path, 1);
+    snprintf(path, sizeof(path), "%s/no-hypervisor", scratch);
+    setenv("XCMOCK_DOMAINS", path, 1);
     alarm(timeout_s());
     t->fn();
     finish();

@@ -16,6 +16,11 @@
  * unchanged.  Releasing a domain deletes every node it owns; nodes owned
  * by dom0 that merely name it (r<domid>) stay, the entry still listed.
  *
+ * The hypervisor comes with the daemon: xs_start also creates the domain
+ * table that tests/harness/xcmock.so (the stand-in for libxenctrl) answers
+ * from, and fake domains are made in both, as libxl makes a domain in Xen
+ * and then in xenstore.
+ *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 #include <errno.h>
@@ -28,10 +33,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xenctrl.h>
 #include <xenstore.h>
 
 #include "harness.h"
 #include "harness_internal.h"
+#include "xcmock.h"
 
 #define DEFAULT_XENSTORED "/usr/lib/xen-4.17/bin/xenstored"
 #define XSSHIM_SO TEST_TOPDIR "/tests/harness/xsshim.so"
@@ -42,7 +49,8 @@ static struct {
     char dir[160];
     char sock[192];
     struct xs_handle *h;    /* the harness's own handle, opened lazily */
-} xsd = { .pid = -1 };
+    int domains_fd;         /* the hypervisor's domains (xcmock.h) */
+} xsd = { .pid = -1, .domains_fd = -1 };
 
 #define BAIL(...) tap_bail(__FILE__, __LINE__, __VA_ARGS__)
 
@@ -190,6 +198,42 @@ static void xs_cleanup(void)
     xs_stop();
 }
 
+/* The hypervisor's record of domid (xcmock.h): exists, or cleared. */
+static void hypervisor_set(uint32_t domid, bool exists, uint32_t flags,
+                           const char *uuid)
+{
+    struct xcmock_domain d = { .exists = exists, .flags = flags };
+    int i;
+
+    for (i = 0; exists && domid && i < 16; i++) {
+        if (*uuid == '-')
+            uuid++;
+        sscanf(uuid, "%2hhx", &d.handle[i]);
+        uuid += 2;
+    }
+    if (pwrite(xsd.domains_fd, &d, sizeof(d), (off_t)domid * sizeof(d))
+        != sizeof(d))
+        BAIL("writing the hypervisor's domain %" PRIu32 ": %s", domid,
+             strerror(errno));
+}
+
+/* A hypervisor that knows dom0 only, for xcmock.so (preloaded by
+ * tests/run-test) in this process and its children. */
+static void hypervisor_start(void)
+{
+    char path[sizeof(xsd.dir) + 16];
+
+    snprintf(path, sizeof(path), "%s/domains", xsd.dir);
+    xsd.domains_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+                          0644);
+    if (xsd.domains_fd < 0 ||
+        ftruncate(xsd.domains_fd, XCMOCK_NR_DOMIDS *
+                                  sizeof(struct xcmock_domain)))
+        BAIL("xs_start: creating %s: %s", path, strerror(errno));
+    hypervisor_set(0, true, 0, NULL);
+    setenv(XCMOCK_DOMAINS_ENV, path, 1);
+}
+
 void xs_start(void)
 {
     long long t0 = harness_now_ms();
@@ -219,6 +263,7 @@ void xs_start(void)
 
     xs_put("/local/domain/0/name", "Domain-0");
     xs_put("/local/domain/0/domid", "0");
+    hypervisor_start();
 }
 
 void xs_stop(void)
@@ -228,6 +273,10 @@ void xs_stop(void)
         xsd.h = NULL;
     }
     kill_daemon();
+    if (xsd.domains_fd >= 0) {
+        close(xsd.domains_fd);
+        xsd.domains_fd = -1;
+    }
     if (xsd.dir[0]) {
         harness_rmtree(xsd.dir);
         xsd.dir[0] = '\0';
@@ -402,6 +451,10 @@ void fakedom_create(uint32_t domid, const char *name, const char *type)
         BAIL("fakedom_create: domid %" PRIu32 " is not a guest's", domid);
     if (strcmp(type, "pv") && strcmp(type, "pvh") && strcmp(type, "hvm"))
         BAIL("fakedom_create: type \"%s\" is not pv, pvh or hvm", type);
+    /* As libxl__domain_make: the hypervisor first, then xenstore. */
+    hypervisor_set(domid, true,
+                   strcmp(type, "pv") ? XEN_DOMINF_hvm_guest : 0,
+                   fakedom_uuid(domid));
     while (!write_domain(domid, name, type))
         ;   /* EAGAIN: someone else wrote meanwhile; redo */
     /* As libxl__build_post: the ring page and event channel are made up
@@ -414,6 +467,7 @@ void fakedom_destroy(uint32_t domid)
 {
     char path[80];
 
+    hypervisor_set(domid, false, 0, NULL);
     if (!xs_release_domain(harness_handle(), domid))
         BAIL("xs_release_domain %" PRIu32 ": %s", domid, strerror(errno));
     snprintf(path, sizeof(path), "/local/domain/%" PRIu32, domid);
