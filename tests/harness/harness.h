@@ -191,9 +191,10 @@ void sysfs_setup(const char *tree);
  * usb6.  After sysfs_setup; once per test.
  */
 void sysfs_add_devices(int n);
-/* What the code under test did below /sys/bus/usb since sysfs_setup, in
- * every process: files opened (open family, fopen), directories listed
- * (opendir, scandir).  For make bench. */
+/* What the code under test did below /sys/bus/usb since the test's first
+ * sysfs_setup, in every process: files opened (open family, fopen),
+ * directories listed (opendir, scandir).  For make bench; not kept
+ * across a sysfs_reset. */
 void sysfs_count(unsigned long *opens, unsigned long *listings);
 /* The temp root (its sys/bus/usb is the fake /sys/bus/usb). */
 const char *sysfs_root(void);

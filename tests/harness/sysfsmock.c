@@ -27,8 +27,8 @@
  *
  * Every file opened and directory listed below /sys/bus/usb is counted
  * (sysfsmock.h), for make bench.  Injected failures (sysfsmock.h) are
- * checked before every modelled write, and the harness drives the model directly through the exported
- * sysfsmock_* functions.  Writes made through stdio (fopen "w") are
+ * checked before every modelled write, and the harness drives the model
+ * directly through the exported sysfsmock_* functions.  Writes made through stdio (fopen "w") are
  * modelled too, through fopencookie.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
