@@ -771,6 +771,23 @@ static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
         op->locked(egc, op);
 }
 
+/*
+ * One command to the device model (QEMU) of a domain, a sub-operation
+ * (see "the device model" below): usb_dm_device_add/_del always end by
+ * calling callback, possibly before returning.
+ */
+typedef struct usb_dm usb_dm;
+typedef void usb_dm_callback(libxl__egc *egc, usb_dm *dm, int rc);
+struct usb_dm {
+    /* filled in by the caller */
+    libxl__ao *ao;
+    uint32_t domid;
+    usb_dm_callback *callback;
+    /* private */
+    const char *id;
+    libxl__ev_qmp qmp;
+};
+
 /*----- adding a controller -----*/
 
 typedef struct usbctrl_add_state usbctrl_add_state;
@@ -784,6 +801,7 @@ struct usbctrl_add_state {
     usbctrl_add_callback *callback;
     /* private */
     libxl__ev_devstate ds;
+    usb_dm dm;
 };
 
 /* Version and ports of a xenbus (pv, qusb) controller; ports 0: default. */
@@ -905,37 +923,62 @@ static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
 
 /*----- the device model (QEMU, over QMP) -----*/
 
-/* Adds device id, described by args, to the QEMU of domid. */
-static int usb_dm_device_add(libxl__gc *gc, uint32_t domid, const char *id,
-                             const char *const *args)
+static void usb_dm_send(libxl__egc *egc, usb_dm *dm, const char *id,
+                        const char *cmd, const char *const *args,
+                        libxl__ev_qmp_callback *callback)
 {
-    int rc = libxl__qmp_run(gc, domid, "device_add", args);
+    dm->id = libxl__strdup(libxl__ao_inprogress_gc(dm->ao), id);
+    libxl__ev_qmp_init(&dm->qmp);
+    dm->qmp.ao = dm->ao;
+    dm->qmp.domid = dm->domid;
+    dm->qmp.callback = callback;
+    libxl__ev_qmp_send(egc, &dm->qmp, cmd, args);
+}
+
+static void usb_dm_added(libxl__egc *egc, libxl__ev_qmp *qmp, int rc)
+{
+    usb_dm *dm = CONTAINER_OF(qmp, *dm, qmp);
+    EGC_GC;
 
     if (rc == ERROR_NOTFOUND)
-        LOGD(ERROR, domid, "No device model (QEMU) answers QMP at "
+        LOGD(ERROR, dm->domid, "No device model (QEMU) answers QMP at "
              LIBXL_QMP_SOCKET_DIR "/qmp-libxl-%u; type devicemodel is for "
-             "HVM guests", domid);
+             "HVM guests", dm->domid);
     else if (rc == ERROR_QMP_DEVICE_NOT_FOUND)
-        LOGD(ERROR, domid, "QEMU cannot add %s: a device it needs is not "
-             "found", id);
-    return rc;
+        LOGD(ERROR, dm->domid, "QEMU cannot add %s: a device it needs is "
+             "not found", dm->id);
+    dm->callback(egc, dm, rc);
+}
+
+/* Adds device id, described by args, to the QEMU of dm->domid. */
+static void usb_dm_device_add(libxl__egc *egc, usb_dm *dm, const char *id,
+                              const char *const *args)
+{
+    usb_dm_send(egc, dm, id, "device_add", args, usb_dm_added);
+}
+
+static void usb_dm_deleted(libxl__egc *egc, libxl__ev_qmp *qmp, int rc)
+{
+    usb_dm *dm = CONTAINER_OF(qmp, *dm, qmp);
+    EGC_GC;
+
+    if (rc == ERROR_NOTFOUND || rc == ERROR_QMP_DEVICE_NOT_FOUND) {
+        LOGD(DEBUG, dm->domid, "%s is not in the device model: removed "
+             "already", dm->id);
+        rc = 0;
+    }
+    dm->callback(egc, dm, rc);
 }
 
 /*
- * Removes device id from the QEMU of domid.  Crash-only: a device QEMU
- * does not have, or a QEMU that is gone, means it is removed already.
+ * Removes device id from the QEMU of dm->domid.  Crash-only: a device
+ * QEMU does not have, or a QEMU that is gone, means it is removed
+ * already.
  */
-static int usb_dm_device_del(libxl__gc *gc, uint32_t domid, const char *id)
+static void usb_dm_device_del(libxl__egc *egc, usb_dm *dm, const char *id)
 {
-    int rc = libxl__qmp_run(gc, domid, "device_del",
-                            (const char *[]){ "id", id, NULL });
-
-    if (rc == ERROR_NOTFOUND || rc == ERROR_QMP_DEVICE_NOT_FOUND) {
-        LOGD(DEBUG, domid, "%s is not in the device model: removed "
-             "already", id);
-        rc = 0;
-    }
-    return rc;
+    usb_dm_send(egc, dm, id, "device_del",
+                (const char *[]){ "id", id, NULL }, usb_dm_deleted);
 }
 
 static char *usbctrl_dm_id(libxl__gc *gc, int devid)
@@ -944,9 +987,10 @@ static char *usbctrl_dm_id(libxl__gc *gc, int devid)
 }
 
 /* Adds the emulated controller to QEMU (versions: usb_dm_ctrls). */
-static int usbctrl_dm_add(libxl__gc *gc, uint32_t domid,
-                          const libxl_device_usbctrl *usbctrl)
+static void usbctrl_dm_add(libxl__egc *egc, usb_dm *dm,
+                           const libxl_device_usbctrl *usbctrl)
 {
+    EGC_GC;
     const char *id = usbctrl_dm_id(gc, usbctrl->devid);
     const char *ports = GCSPRINTF("%d", usbctrl->ports);
     const char *args[] = {
@@ -958,7 +1002,7 @@ static int usbctrl_dm_add(libxl__gc *gc, uint32_t domid,
 
     if (usb_dm_ctrls[usbctrl->version].ports)
         args[4] = NULL;     /* a fixed number of ports */
-    return usb_dm_device_add(gc, domid, id, args);
+    usb_dm_device_add(egc, dm, id, args);
 }
 
 /* Removes path, and up to `levels` of its parents that it leaves empty. */
@@ -1024,20 +1068,6 @@ static int usbctrl_del(libxl__gc *gc, uint32_t domid,
     rc = usbctrl_del_xenstore(gc, domid, usbctrl);
     if (rc) return rc;
     return usb_config_update(gc, domid, usbctrl->devid, 0, NULL, NULL);
-}
-
-/* Removes a controller without waiting for a backend: a devicemodel one
- * first out of QEMU, then from xenstore and the configuration. */
-static int usbctrl_remove_now(libxl__gc *gc, uint32_t domid,
-                              const libxl_device_usbctrl *usbctrl)
-{
-    int rc;
-
-    if (usbctrl_is_dm(usbctrl)) {
-        rc = usb_dm_device_del(gc, domid, usbctrl_dm_id(gc, usbctrl->devid));
-        if (rc) return rc;
-    }
-    return usbctrl_del(gc, domid, usbctrl);
 }
 
 /* The lowest devid no controller of domid has. */
@@ -1175,6 +1205,7 @@ out:
 
 static void usbctrl_add_backend_ready(libxl__egc *egc,
                                       libxl__ev_devstate *ds, int rc);
+static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
 
 /* Always ends by calling uas->callback, possibly before returning. */
 static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
@@ -1197,9 +1228,11 @@ static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
     if (rc) goto out_del;
     if (usbctrl_is_dm(usbctrl)) {
         /* QEMU has it at once: there is no backend to wait for */
-        rc = usbctrl_dm_add(gc, domid, usbctrl);
-        if (rc) goto out_del;
-        goto out;
+        uas->dm.ao = ao;
+        uas->dm.domid = domid;
+        uas->dm.callback = usbctrl_add_dm_done;
+        usbctrl_dm_add(egc, &uas->dm, usbctrl);
+        return;
     }
 
     rc = libxl__ev_devstate_wait(ao, &uas->ds, usbctrl_add_backend_ready,
@@ -1227,6 +1260,15 @@ static void usbctrl_add_backend_ready(libxl__egc *egc,
              rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
         usbctrl_del(gc, uas->domid, uas->usbctrl);
     }
+    uas->callback(egc, uas, rc);
+}
+
+static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbctrl_add_state *uas = CONTAINER_OF(dm, *uas, dm);
+    STATE_AO_GC(uas->ao);
+
+    if (rc) usbctrl_del(gc, uas->domid, uas->usbctrl);
     uas->callback(egc, uas, rc);
 }
 
@@ -1294,19 +1336,23 @@ static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
  * it had when attached; an unplugged device no longer has them, and QEMU
  * has let it go already (its usb-host object stays, without a device).
  */
-static int usbdev_dm_del(libxl__gc *gc, uint32_t domid, const char *busid)
+static void usbdev_dm_del(libxl__egc *egc, usb_dm *dm, const char *busid)
 {
+    STATE_AO_GC(dm->ao);
     uint8_t bus, addr;
     int rc;
 
     rc = libxl__usbhost_busaddr(gc, busid, &bus, &addr);
-    if (rc) return rc;
+    if (rc) goto out;
     if (!bus) {
-        LOGD(WARN, domid, "USB device %s is unplugged: QEMU has let it go, "
-             "and its usb-host device can no longer be named", busid);
-        return 0;
+        LOGD(WARN, dm->domid, "USB device %s is unplugged: QEMU has let it "
+             "go, and its usb-host device can no longer be named", busid);
+        goto out;
     }
-    return usb_dm_device_del(gc, domid, usbdev_dm_id(gc, bus, addr));
+    usb_dm_device_del(egc, dm, usbdev_dm_id(gc, bus, addr));
+    return;
+out:
+    dm->callback(egc, dm, rc);
 }
 
 /*
@@ -1351,50 +1397,107 @@ out:
  * failed the device is no longer the guest's, but left for
  * libxl_device_usbdev_rebind: the error says so.  A port whose busid
  * dom0's record gives to another port is only cleared: that device is
- * not this port's to touch.  ERROR_NOTFOUND if the port is free.
+ * not this port's to touch.  ERROR_NOTFOUND if the port is free.  Always
+ * ends by calling rps->callback, possibly before returning.
  */
-static int usbdev_remove_port(libxl__gc *gc, uint32_t domid,
-                              const libxl_device_usbctrl *usbctrl, int port)
-{
-    const bool pv = usbctrl->type == LIBXL_USBCTRL_TYPE_PV;
+typedef struct usbdev_remove_port_state usbdev_remove_port_state;
+typedef void usbdev_remove_port_callback(libxl__egc *egc,
+                                         usbdev_remove_port_state *rps,
+                                         int rc);
+struct usbdev_remove_port_state {
+    /* filled in by the caller */
+    libxl__ao *ao;
+    uint32_t domid;
+    const libxl_device_usbctrl *usbctrl;
+    int port;
+    usbdev_remove_port_callback *callback;
+    /* private */
     const char *busid;
-    bool ours, rebound = true;
+    bool ours, rebound;
+    usb_dm dm;
+};
+
+static void usbdev_remove_port_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_remove_port_finish(libxl__egc *egc,
+                                      usbdev_remove_port_state *rps);
+
+static void usbdev_remove_port(libxl__egc *egc, usbdev_remove_port_state *rps)
+{
+    STATE_AO_GC(rps->ao);
+    const libxl_device_usbctrl *usbctrl = rps->usbctrl;
+    const uint32_t domid = rps->domid;
+    const int port = rps->port;
     libxl__usbhost_owner o;
     int rc;
 
-    rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
-    if (rc) return rc;
-    if (!busid) return ERROR_NOTFOUND;
-    rc = usb_owner_read(gc, XBT_NULL, busid, &o);
-    if (rc) return rc;
-    ours = o.domid == INVALID_DOMID ||
-           libxl__usbhost_owner_is(&o, domid, usbctrl->devid, port);
-    if (!ours)
+    rps->rebound = true;
+    rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &rps->busid);
+    if (rc) goto out;
+    if (!rps->busid) {
+        rc = ERROR_NOTFOUND;
+        goto out;
+    }
+    rc = usb_owner_read(gc, XBT_NULL, rps->busid, &o);
+    if (rc) goto out;
+    rps->ours = o.domid == INVALID_DOMID ||
+                libxl__usbhost_owner_is(&o, domid, usbctrl->devid, port);
+    if (!rps->ours)
         LOGD(WARN, domid, "Controller %d port %d holds %s, which is domain "
              "%u's (controller %d port %d): clearing the port, not touching "
-             "the device", usbctrl->devid, port, busid, o.domid, o.ctrl,
+             "the device", usbctrl->devid, port, rps->busid, o.domid, o.ctrl,
              o.port);
 
-    if (ours && pv) {
-        rc = libxl__usbhost_unbind_usbback(gc, busid);
-        if (rc) return rc;
-        rebound = !libxl__usbhost_rebind(gc, busid);
+    if (rps->ours && usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
+        rc = libxl__usbhost_unbind_usbback(gc, rps->busid);
+        if (rc) goto out;
+        rps->rebound = !libxl__usbhost_rebind(gc, rps->busid);
     }
-    if (ours && usbctrl_is_dm(usbctrl)) {
-        rc = usbdev_dm_del(gc, domid, busid);
-        if (rc) return rc;
+    if (rps->ours && usbctrl_is_dm(usbctrl)) {
+        rps->dm.ao = ao;
+        rps->dm.domid = domid;
+        rps->dm.callback = usbdev_remove_port_dm_done;
+        usbdev_dm_del(egc, &rps->dm, rps->busid);
+        return;
     }
-    rc = usbdev_free_port(gc, domid, usbctrl, port, busid, ours, rebound);
-    if (rc) return rc;
-    rc = usb_config_update(gc, domid, usbctrl->devid, port, NULL, NULL);
-    if (rc) return rc;
-    if (!rebound) {
+    usbdev_remove_port_finish(egc, rps);
+    return;
+out:
+    rps->callback(egc, rps, rc);
+}
+
+static void usbdev_remove_port_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_remove_port_state *rps = CONTAINER_OF(dm, *rps, dm);
+
+    if (rc)
+        rps->callback(egc, rps, rc);
+    else
+        usbdev_remove_port_finish(egc, rps);
+}
+
+/* Steps (3) and (4). */
+static void usbdev_remove_port_finish(libxl__egc *egc,
+                                      usbdev_remove_port_state *rps)
+{
+    STATE_AO_GC(rps->ao);
+    const libxl_device_usbctrl *usbctrl = rps->usbctrl;
+    const uint32_t domid = rps->domid;
+    int rc;
+
+    rc = usbdev_free_port(gc, domid, usbctrl, rps->port, rps->busid,
+                          rps->ours, rps->rebound);
+    if (rc) goto out;
+    rc = usb_config_update(gc, domid, usbctrl->devid, rps->port, NULL,
+                           NULL);
+    if (rc) goto out;
+    if (!rps->rebound) {
         LOGD(ERROR, domid, "USB device %s is no longer the guest's, but not "
              "back on its host drivers; `xlusb usb-rebind %s' "
-             "(libxl_device_usbdev_rebind) retries", busid, busid);
-        return ERROR_FAIL;
+             "(libxl_device_usbdev_rebind) retries", rps->busid, rps->busid);
+        rc = ERROR_FAIL;
     }
-    return 0;
+out:
+    rps->callback(egc, rps, rc);
 }
 
 /*----- removing a controller -----*/
@@ -1426,30 +1529,78 @@ out:
 
 /*
  * Takes back every device of a controller, going on past a failure so
- * that one device does not keep the others.  Returns the first failure;
- * *freed_r tells whether every port is free, so the controller may go
- * (a device left for usb-rebind is no longer on its port).  The devices
- * of a controller served by another domain are that domain's business:
- * dom0 touches none of its own for them.
+ * that one device does not keep the others.  callback gets the first
+ * failure; freed tells whether every port is free, so the controller may
+ * go (a device left for usb-rebind is no longer on its port).  The
+ * devices of a controller served by another domain are that domain's
+ * business: dom0 touches none of its own for them.  Always ends by
+ * calling callback, possibly before returning.
  */
-static int usbctrl_remove_devices(libxl__gc *gc, uint32_t domid,
-                                  const libxl_device_usbctrl *usbctrl,
-                                  bool *freed_r)
-{
-    const char *busid;
-    int port, rc, first = 0;
+typedef struct usbctrl_remove_devices_state usbctrl_remove_devices_state;
+typedef void usbctrl_remove_devices_callback(libxl__egc *egc,
+                                    usbctrl_remove_devices_state *rds,
+                                    int rc);
+struct usbctrl_remove_devices_state {
+    /* filled in by the caller */
+    libxl__ao *ao;
+    uint32_t domid;
+    const libxl_device_usbctrl *usbctrl;
+    usbctrl_remove_devices_callback *callback;
+    /* for the callback */
+    bool freed;
+    /* private */
+    int first;
+    usbdev_remove_port_state rps;
+};
 
-    *freed_r = true;
-    if (!usbctrl_is_dom0s(usbctrl)) return 0;
-    for (port = 1; port <= usbctrl->ports; port++) {
-        rc = usbdev_remove_port(gc, domid, usbctrl, port);
-        if (!rc || rc == ERROR_NOTFOUND || rc == ERROR_INVAL) continue;
-        if (!first) first = rc;
-        if (usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid) ||
-            busid)
-            *freed_r = false;
+static void usbctrl_remove_devices_next(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds);
+
+static void usbctrl_remove_devices(libxl__egc *egc,
+                                   usbctrl_remove_devices_state *rds)
+{
+    rds->freed = true;
+    rds->first = 0;
+    rds->rps.port = 0;
+    if (!usbctrl_is_dom0s(rds->usbctrl)) {
+        rds->callback(egc, rds, 0);
+        return;
     }
-    return first;
+    usbctrl_remove_devices_next(egc, rds);
+}
+
+static void usbctrl_remove_devices_port_done(libxl__egc *egc,
+                                             usbdev_remove_port_state *rps,
+                                             int rc)
+{
+    usbctrl_remove_devices_state *rds = CONTAINER_OF(rps, *rds, rps);
+    STATE_AO_GC(rds->ao);
+    const char *busid;
+
+    if (rc && rc != ERROR_NOTFOUND && rc != ERROR_INVAL) {
+        if (!rds->first) rds->first = rc;
+        if (usbctrl_port_read(gc, XBT_NULL, rds->domid, rds->usbctrl,
+                              rps->port, &busid) || busid)
+            rds->freed = false;
+    }
+    usbctrl_remove_devices_next(egc, rds);
+}
+
+static void usbctrl_remove_devices_next(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds)
+{
+    usbdev_remove_port_state *rps = &rds->rps;
+
+    if (rps->port == rds->usbctrl->ports) {
+        rds->callback(egc, rds, rds->first);
+        return;
+    }
+    rps->ao = rds->ao;
+    rps->domid = rds->domid;
+    rps->usbctrl = rds->usbctrl;
+    rps->port++;
+    rps->callback = usbctrl_remove_devices_port_done;
+    usbdev_remove_port(egc, rps);
 }
 
 typedef struct {
@@ -1459,10 +1610,16 @@ typedef struct {
     bool force;
     /* private */
     libxl_device_usbctrl usbctrl;
+    usbctrl_remove_devices_state rds;
     libxl__ev_devstate ds;
+    usb_dm dm;
     int rc_devices;             /* a device left for usb-rebind */
 } usbctrl_remove_state;
 
+static void usbctrl_remove_devices_done(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds,
+                                        int rc);
+static void usbctrl_remove_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
 static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
                                   int rc);
 static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
@@ -1470,28 +1627,49 @@ static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
 
 /*
  * Removes the devices of controller devid, then (unless force) closes it
- * and waits for the backend, then deletes it.
+ * and waits for the backend, then deletes it; a devicemodel one goes out
+ * of QEMU first.
  */
 static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
 {
     usbctrl_remove_state *urs = CONTAINER_OF(op, *urs, op);
     STATE_AO_GC(op->ao);
-    const uint32_t domid = op->domid;
-    bool freed;
     int rc;
 
     libxl_device_usbctrl_init(&urs->usbctrl);
     libxl__ev_devstate_init(&urs->ds);
-    rc = usbctrl_read_existing(gc, domid, urs->devid, &urs->usbctrl);
+    rc = usbctrl_read_existing(gc, op->domid, urs->devid, &urs->usbctrl);
     if (rc) goto out;
-    urs->rc_devices = usbctrl_remove_devices(gc, domid, &urs->usbctrl,
-                                             &freed);
-    if (!freed) {
-        rc = urs->rc_devices;
-        goto out;
+    urs->rds.ao = ao;
+    urs->rds.domid = op->domid;
+    urs->rds.usbctrl = &urs->usbctrl;
+    urs->rds.callback = usbctrl_remove_devices_done;
+    usbctrl_remove_devices(egc, &urs->rds);
+    return;
+out:
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_devices_done(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds,
+                                        int rc)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(rds, *urs, rds);
+    STATE_AO_GC(urs->op.ao);
+    const uint32_t domid = urs->op.domid;
+
+    urs->rc_devices = rc;
+    if (!rds->freed) goto out;
+    if (usbctrl_is_dm(&urs->usbctrl)) {
+        urs->dm.ao = ao;
+        urs->dm.domid = domid;
+        urs->dm.callback = usbctrl_remove_dm_done;
+        usb_dm_device_del(egc, &urs->dm,
+                          usbctrl_dm_id(gc, urs->usbctrl.devid));
+        return;
     }
-    if (urs->force || usbctrl_is_dm(&urs->usbctrl)) {
-        rc = usbctrl_remove_now(gc, domid, &urs->usbctrl);
+    if (urs->force) {
+        rc = usbctrl_del(gc, domid, &urs->usbctrl);
         goto out;
     }
     rc = usbctrl_close(gc, domid, &urs->usbctrl);
@@ -1503,6 +1681,15 @@ static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
     if (rc) goto out;
     return;
 out:
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(dm, *urs, dm);
+    STATE_AO_GC(urs->op.ao);
+
+    if (!rc) rc = usbctrl_del(gc, urs->op.domid, &urs->usbctrl);
     usbctrl_remove_done(egc, urs, rc);
 }
 
@@ -1564,34 +1751,75 @@ int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
  * free.  The domain's own xenstore dir may be gone already; its
  * persisted configuration is then left alone (its uuid is unknown).
  */
+typedef struct {
+    usb_op op;
+    /* private */
+    int *devids;
+    int num, i, first;
+    libxl_device_usbctrl usbctrl;
+    usbctrl_remove_devices_state rds;
+} usbctrl_destroy_all_state;
+
+static void usbctrl_destroy_all_next(libxl__egc *egc,
+                                     usbctrl_destroy_all_state *das);
+
 static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
 {
+    usbctrl_destroy_all_state *das = CONTAINER_OF(op, *das, op);
     STATE_AO_GC(op->ao);
-    const uint32_t domid = op->domid;
-    libxl_device_usbctrl usbctrl;
-    int *devids;
-    int i, num = 0, rc, first;
-    bool freed;
 
-    libxl_device_usbctrl_init(&usbctrl);
-    first = usbctrl_devids(gc, XBT_NULL, domid, &devids, &num);
-    if (first) num = 0;
-    for (i = 0; i < num; i++) {
-        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
+    libxl_device_usbctrl_init(&das->usbctrl);
+    das->i = -1;
+    das->first = usbctrl_devids(gc, XBT_NULL, op->domid, &das->devids,
+                                &das->num);
+    if (das->first) das->num = 0;
+    usbctrl_destroy_all_next(egc, das);
+}
+
+static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
+                                     usbctrl_remove_devices_state *rds,
+                                     int rc)
+{
+    usbctrl_destroy_all_state *das = CONTAINER_OF(rds, *das, rds);
+    STATE_AO_GC(das->op.ao);
+
+    if (rds->freed && !rc)
+        rc = usbctrl_del_xenstore(gc, das->op.domid, &das->usbctrl);
+    else if (rds->freed)
+        usbctrl_del_xenstore(gc, das->op.domid, &das->usbctrl);
+    if (rc && !das->first) das->first = rc;
+    usbctrl_destroy_all_next(egc, das);
+}
+
+static void usbctrl_destroy_all_next(libxl__egc *egc,
+                                     usbctrl_destroy_all_state *das)
+{
+    STATE_AO_GC(das->op.ao);
+    const uint32_t domid = das->op.domid;
+    int rc;
+
+    while (++das->i < das->num) {
+        rc = usbctrl_read(gc, XBT_NULL, domid, das->devids[das->i],
+                          &das->usbctrl);
         if (rc == ERROR_NOTFOUND) continue;
-        freed = false;
-        if (!rc) rc = usbctrl_remove_devices(gc, domid, &usbctrl, &freed);
-        if (freed && !rc) rc = usbctrl_del_xenstore(gc, domid, &usbctrl);
-        else if (freed) usbctrl_del_xenstore(gc, domid, &usbctrl);
-        if (rc && !first) first = rc;
+        if (rc) {
+            if (!das->first) das->first = rc;
+            continue;
+        }
+        das->rds.ao = ao;
+        das->rds.domid = domid;
+        das->rds.usbctrl = &das->usbctrl;
+        das->rds.callback = usbctrl_destroy_all_devices_done;
+        usbctrl_remove_devices(egc, &das->rds);
+        return;
     }
     if (!usb_domain_is_gone(gc, domid)) {
-        rc = first ? usb_config_sync(gc, domid)
-                   : libxl__remove_domain_usb_config(gc, domid);
-        if (!first) first = rc;
+        rc = das->first ? usb_config_sync(gc, domid)
+                        : libxl__remove_domain_usb_config(gc, domid);
+        if (!das->first) das->first = rc;
     }
-    libxl_device_usbctrl_dispose(&usbctrl);
-    usb_op_complete(egc, op, first);
+    libxl_device_usbctrl_dispose(&das->usbctrl);
+    usb_op_complete(egc, &das->op, das->first);
 }
 
 int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
@@ -1599,10 +1827,10 @@ int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
 {
     AO_CREATE(ctx, domid, ao_how);
     EGC_INIT(ctx);
-    usb_op *op;
+    usbctrl_destroy_all_state *das;
 
-    GCNEW(op);
-    usb_op_start(egc, op, ao, domid, usbctrl_destroy_all_locked);
+    GCNEW(das);
+    usb_op_start(egc, &das->op, ao, domid, usbctrl_destroy_all_locked);
     EGC_FREE;
     return AO_INPROGRESS;
 }
@@ -1693,15 +1921,25 @@ out:
     return rc;
 }
 
+typedef struct usbdev_add_state usbdev_add_state;
+static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
+                                 int rc);
+static void usbdev_assign_undone(libxl__egc *egc,
+                                 usbdev_remove_port_state *rps, int rc);
+static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc);
+
 /* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
-static int usbdev_dm_add(libxl__gc *gc, uint32_t domid,
-                         const libxl_device_usbdev *usbdev)
+static void usbdev_dm_add(libxl__egc *egc, usb_dm *dm,
+                          const libxl_device_usbdev *usbdev)
 {
+    STATE_AO_GC(dm->ao);
     const int bus = usbdev->u.hostdev.hostbus;
     const int addr = usbdev->u.hostdev.hostaddr;
     const char *id = usbdev_dm_id(gc, bus, addr);
 
-    return usb_dm_device_add(gc, domid, id, (const char *[]){
+    usb_dm_device_add(egc, dm, id, (const char *[]){
         "id", id,
         "driver", "usb-host",
         "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
@@ -1709,53 +1947,6 @@ static int usbdev_dm_add(libxl__gc *gc, uint32_t domid,
         "hostbus", GCSPRINTF("%d", bus),
         "hostaddr", GCSPRINTF("%d", addr),
         NULL });
-}
-
-
-/*
- * Makes busid, on its port since usbdev_take_port, the guest's: on a pv
- * controller its interfaces go to usbback, on a devicemodel one QEMU
- * takes it; then the configuration has it and the record says attached.
- * Re-runnable: this is how an attach that died is finished.  On failure
- * everything is undone, port included.
- */
-static int usbdev_assign_finish(libxl__gc *gc, uint32_t domid,
-                                const libxl_device_usbctrl *usbctrl,
-                                libxl_device_usbdev *usbdev,
-                                const char *busid, bool resume)
-{
-    int rc = 0;
-
-    if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV)
-        rc = libxl__usbhost_bind_usbback(gc, busid);
-    if (usbctrl_is_dm(usbctrl)) {
-        /* a QEMU that has it already would refuse the same id again */
-        if (resume) rc = usbdev_dm_del(gc, domid, busid);
-        if (!rc) rc = usbdev_dm_add(gc, domid, usbdev);
-    }
-    /* The configuration first: once the record says attached, nothing
-     * would tell the next operation that the file is behind. */
-    if (!rc) rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port,
-                                    NULL, usbdev);
-    if (!rc) rc = libxl__usbhost_owner_write(gc, XBT_NULL, busid, domid,
-                                  usbctrl->devid, usbdev->port, false);
-    if (rc) {
-        LOGD(ERROR, domid, "Assigning USB device %s failed; undoing", busid);
-        usbdev_remove_port(gc, domid, usbctrl, usbdev->port);
-    }
-    return rc;
-}
-
-static int usbdev_assign(libxl__gc *gc, uint32_t domid,
-                         const libxl_device_usbctrl *usbctrl,
-                         libxl_device_usbdev *usbdev, const char *busid)
-{
-    int rc;
-
-    rc = usbdev_take_port(gc, domid, usbctrl, usbdev, busid);
-    if (rc) return rc;
-    usbdev->ctrl = usbctrl->devid;
-    return usbdev_assign_finish(gc, domid, usbctrl, usbdev, busid, false);
 }
 
 /* The host device to give: present, and not a hub. */
@@ -1824,15 +2015,19 @@ static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
-typedef struct {
+struct usbdev_add_state {
     usb_op op;
     /* filled in by the caller */
     libxl_device_usbdev *usbdev;
     /* private */
     const char *busid;
     libxl_device_usbctrl usbctrl;
+    bool made_ctrl;
     usbctrl_add_state uas;          /* if a controller is made for it */
-} usbdev_add_state;
+    usb_dm dm;
+    usbdev_remove_port_state rps;   /* undoing a failed assignment */
+    int rc;                         /* of the assignment, while undoing */
+};
 
 static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc);
@@ -1844,8 +2039,109 @@ static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
 }
 
 /*
+ * Makes busid, on its port since usbdev_take_port, the guest's: on a pv
+ * controller its interfaces go to usbback, on a devicemodel one QEMU
+ * takes it; then the configuration has it and the record says attached.
+ * Re-runnable (resume): this is how an attach that died is finished.  On
+ * failure everything is undone, port included.  Ends in usbdev_assigned.
+ */
+static void usbdev_assign_finish(libxl__egc *egc, usbdev_add_state *das,
+                                 bool resume)
+{
+    STATE_AO_GC(das->op.ao);
+    int rc = 0;
+
+    if (das->usbctrl.type == LIBXL_USBCTRL_TYPE_PV)
+        rc = libxl__usbhost_bind_usbback(gc, das->busid);
+    if (!usbctrl_is_dm(&das->usbctrl)) {
+        usbdev_assign_record(egc, das, rc);
+        return;
+    }
+    das->dm.ao = ao;
+    das->dm.domid = das->op.domid;
+    das->dm.callback = usbdev_assign_dm_deleted;
+    /* a QEMU that has it already would refuse the same id again */
+    if (resume)
+        usbdev_dm_del(egc, &das->dm, das->busid);
+    else
+        usbdev_assign_dm_deleted(egc, &das->dm, 0);
+}
+
+static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
+
+    if (rc) {
+        usbdev_assign_record(egc, das, rc);
+        return;
+    }
+    dm->callback = usbdev_assign_dm_added;
+    usbdev_dm_add(egc, dm, das->usbdev);
+}
+
+static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_assign_record(egc, CONTAINER_OF(dm, usbdev_add_state, dm), rc);
+}
+
+/* The configuration first: once the record says attached, nothing would
+ * tell the next operation that the file is behind. */
+static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
+                                 int rc)
+{
+    STATE_AO_GC(das->op.ao);
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = das->op.domid;
+
+    if (!rc) rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port,
+                                    NULL, usbdev);
+    if (!rc) rc = libxl__usbhost_owner_write(gc, XBT_NULL, das->busid,
+                                             domid, das->usbctrl.devid,
+                                             usbdev->port, false);
+    if (!rc) {
+        usbdev_assigned(egc, das, 0);
+        return;
+    }
+    LOGD(ERROR, domid, "Assigning USB device %s failed; undoing",
+         das->busid);
+    das->rc = rc;
+    das->rps.ao = ao;
+    das->rps.domid = domid;
+    das->rps.usbctrl = &das->usbctrl;
+    das->rps.port = usbdev->port;
+    das->rps.callback = usbdev_assign_undone;
+    usbdev_remove_port(egc, &das->rps);
+}
+
+static void usbdev_assign_undone(libxl__egc *egc,
+                                 usbdev_remove_port_state *rps, int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(rps, *das, rps);
+
+    (void)rc;       /* what is left is for the next operation to finish */
+    usbdev_assigned(egc, das, das->rc);
+}
+
+/* Puts busid on a port of das->usbctrl, then usbdev_assign_finish. */
+static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das)
+{
+    STATE_AO_GC(das->op.ao);
+    int rc;
+
+    rc = usbdev_take_port(gc, das->op.domid, &das->usbctrl, das->usbdev,
+                          das->busid);
+    if (rc) {
+        usbdev_assigned(egc, das, rc);
+        return;
+    }
+    das->usbdev->ctrl = das->usbctrl.devid;
+    usbdev_assign_finish(egc, das, false);
+}
+
+/*
  * An attach of busid to this domain that died after taking its port is
- * finished where it was started; asking for another place is refused.
+ * finished where it was started (usbdev_assign_finish, from there);
+ * asking for another place is refused.
  */
 static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
                              const libxl__usbhost_owner *o)
@@ -1868,8 +2164,7 @@ static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
     if (rc) return rc;
     usbdev->ctrl = o->ctrl;
     usbdev->port = o->port;
-    return usbdev_assign_finish(gc, domid, &das->usbctrl, usbdev,
-                                das->busid, true);
+    return 0;
 }
 
 /* The controller to use: the one asked for, or one with a free port, or
@@ -1912,7 +2207,9 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
     if (rc) goto out;
     if (o.domid == domid && o.attaching) {
         rc = usbdev_add_resume(gc, das, &o);
-        goto out;
+        if (rc) goto out;
+        usbdev_assign_finish(egc, das, true);
+        return;
     }
     rc = usb_check_free(gc, domid, das->busid, &o, claim);
     if (rc) goto out;
@@ -1926,10 +2223,12 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
         das->uas.domid = domid;
         das->uas.usbctrl = &das->usbctrl;
         das->uas.callback = usbdev_add_ctrl_ready;
+        das->made_ctrl = true;
         usbctrl_add_start(egc, &das->uas);
         return;
     }
-    rc = usbdev_assign(gc, domid, &das->usbctrl, das->usbdev, das->busid);
+    usbdev_assign(egc, das);
+    return;
 out:
     usbdev_add_done(egc, das, rc);
 }
@@ -1938,16 +2237,44 @@ static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc)
 {
     usbdev_add_state *das = CONTAINER_OF(uas, *das, uas);
+
+    if (rc)
+        usbdev_add_done(egc, das, rc);
+    else
+        usbdev_assign(egc, das);
+}
+
+static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
+    STATE_AO_GC(das->op.ao);
+
+    if (!rc) usbctrl_del(gc, das->op.domid, &das->usbctrl);
+    usbdev_add_done(egc, das, das->rc);
+}
+
+/* The end of an attach.  A failed one leaves no trace: not even the
+ * controller made for it, unless some other toolstack has put a device
+ * on it meanwhile (a devicemodel one goes out of QEMU first). */
+static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc)
+{
     STATE_AO_GC(das->op.ao);
     const uint32_t domid = das->op.domid;
     bool empty;
 
-    if (rc) goto out;
-    rc = usbdev_assign(gc, domid, &das->usbctrl, das->usbdev, das->busid);
-    /* Leave no trace: not even the controller made for it, unless some
-     * other toolstack has put a device on it meanwhile. */
-    if (rc && !usbctrl_is_empty(gc, domid, &das->usbctrl, &empty) && empty)
-        usbctrl_remove_now(gc, domid, &das->usbctrl);
+    if (!rc || !das->made_ctrl ||
+        usbctrl_is_empty(gc, domid, &das->usbctrl, &empty) || !empty)
+        goto out;
+    if (usbctrl_is_dm(&das->usbctrl)) {
+        das->rc = rc;
+        das->dm.ao = ao;
+        das->dm.domid = domid;
+        das->dm.callback = usbdev_add_ctrl_dm_removed;
+        usb_dm_device_del(egc, &das->dm,
+                          usbctrl_dm_id(gc, das->usbctrl.devid));
+        return;
+    }
+    usbctrl_del(gc, domid, &das->usbctrl);
 out:
     usbdev_add_done(egc, das, rc);
 }
@@ -1973,30 +2300,58 @@ typedef struct {
     usb_op op;
     /* filled in by the caller */
     int ctrl, port;
+    /* private */
+    libxl_device_usbctrl usbctrl;
+    usbdev_remove_port_state rps;
 } usbdev_remove_state;
+
+static void usbdev_remove_port_done(libxl__egc *egc,
+                                    usbdev_remove_port_state *rps, int rc);
+static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
+                               int rc);
 
 static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
 {
     usbdev_remove_state *drs = CONTAINER_OF(op, *drs, op);
     STATE_AO_GC(op->ao);
     const uint32_t domid = op->domid;
-    libxl_device_usbctrl usbctrl;
     int rc;
 
-    libxl_device_usbctrl_init(&usbctrl);
-    rc = usbctrl_read_existing(gc, domid, drs->ctrl, &usbctrl);
-    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &usbctrl);
+    libxl_device_usbctrl_init(&drs->usbctrl);
+    rc = usbctrl_read_existing(gc, domid, drs->ctrl, &drs->usbctrl);
+    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
     if (rc) goto out;
-    rc = usbctrl_check_port(gc, domid, &usbctrl, drs->port, false);
+    rc = usbctrl_check_port(gc, domid, &drs->usbctrl, drs->port, false);
     if (rc) goto out;
-    rc = usbdev_remove_port(gc, domid, &usbctrl, drs->port);
+    drs->rps.ao = ao;
+    drs->rps.domid = domid;
+    drs->rps.usbctrl = &drs->usbctrl;
+    drs->rps.port = drs->port;
+    drs->rps.callback = usbdev_remove_port_done;
+    usbdev_remove_port(egc, &drs->rps);
+    return;
+out:
+    usbdev_remove_done(egc, drs, rc);
+}
+
+static void usbdev_remove_port_done(libxl__egc *egc,
+                                    usbdev_remove_port_state *rps, int rc)
+{
+    usbdev_remove_state *drs = CONTAINER_OF(rps, *drs, rps);
+    STATE_AO_GC(drs->op.ao);
+
     if (rc == ERROR_INVAL) rc = ERROR_NOTFOUND;     /* not a busid */
     if (rc == ERROR_NOTFOUND)
-        LOGD(ERROR, domid, "No USB device on controller %d port %d",
-             usbctrl.devid, drs->port);
-out:
-    libxl_device_usbctrl_dispose(&usbctrl);
-    usb_op_complete(egc, op, rc);
+        LOGD(ERROR, drs->op.domid, "No USB device on controller %d port %d",
+             drs->usbctrl.devid, drs->port);
+    usbdev_remove_done(egc, drs, rc);
+}
+
+static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
+                               int rc)
+{
+    libxl_device_usbctrl_dispose(&drs->usbctrl);
+    usb_op_complete(egc, &drs->op, rc);
 }
 
 int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,

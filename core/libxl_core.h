@@ -54,9 +54,10 @@ int libxl_ctx_free(libxl_ctx *ctx);
  *    which returns its result;
  *  - ao_how->callback != NULL: the call returns 0 at once (or an error if
  *    the operation could not even start) and callback(ctx, rc,
- *    for_callback) is made later, from libxl_osevent_afterpoll, once the
- *    operation has completed.  The application must then run its poll
- *    loop with libxl_osevent_beforepoll/afterpoll.
+ *    for_callback) is made later, once the operation has completed, from
+ *    the application's event loop: from libxl_osevent_afterpoll, or with
+ *    libxl_osevent_register_hooks from libxl_osevent_occurred_fd/_timeout;
+ *    never from within the initiating call.
  * Event-based completion (callback == NULL with ao_how != NULL) is not
  * supported and is refused with ERROR_INVAL.
  */
@@ -84,6 +85,57 @@ int libxl_osevent_beforepoll(libxl_ctx *ctx, int *nfds_io,
                              struct timeval now);
 void libxl_osevent_afterpoll(libxl_ctx *ctx, int nfds,
                              const struct pollfd *fds, struct timeval now);
+
+/*
+ * The second way to run libxl's events: from the application's own event
+ * loop, as libxl_event.h has it.  The application keeps a register of the
+ * fds and timeouts libxl asks for, through these hooks, and calls
+ * libxl_osevent_occurred_fd/_timeout when one is ready or due.
+ *  - fd_register: watch fd for events (as poll's; 0 is allowed and means
+ *    none); *for_app_registration_out is NULL on entry, the application
+ *    may store its handle there; for_libxl is passed back on each event.
+ *    fd_modify changes the events (and may update the handle);
+ *    fd_deregister ends it.  An fd stays registered after its events
+ *    (level-triggered, as poll); an event for the old set after a modify
+ *    is ignored.
+ *  - timeout_register: one-shot, at abs (gettimeofday's clock).  Once the
+ *    application calls libxl_osevent_occurred_timeout it is deregistered,
+ *    implicitly.  libxl never calls timeout_deregister: to cancel one it
+ *    calls timeout_modify with abs = {0,0}, meaning "fire now", and
+ *    ignores that occurrence; an occurrence racing with that modify is
+ *    ignored too.
+ *  - a register or modify hook returns 0, or fails leaving the
+ *    registration as it was (ERROR_OSEVENT_REG_FAIL or any positive int);
+ *    libxl then fails what needed it with ERROR_OSEVENT_REG_FAIL.
+ * The hooks are called with the ctx lock held, from within any libxl
+ * function, and must not call into libxl.  _occurred_ must not be called
+ * from within libxl (e.g. from a hook).  register_hooks is called once,
+ * right after libxl_ctx_alloc; hooks must outlast the ctx.  Once it is
+ * called, libxl_osevent_beforepoll/afterpoll are refused (ERROR_INVAL,
+ * logged): the ctx has one event loop.  Completion callbacks are made
+ * from _occurred_, with the ctx lock released.
+ */
+typedef struct libxl_osevent_hooks {
+    int (*fd_register)(void *user, int fd, void **for_app_registration_out,
+                       short events, void *for_libxl);
+    int (*fd_modify)(void *user, int fd, void **for_app_registration_update,
+                     short events);
+    void (*fd_deregister)(void *user, int fd, void *for_app_registration);
+    int (*timeout_register)(void *user, void **for_app_registration_out,
+                            struct timeval abs, void *for_libxl);
+    int (*timeout_modify)(void *user, void **for_app_registration_update,
+                          struct timeval abs)
+        /* only ever called with abs={0,0}, meaning ASAP */;
+    void (*timeout_deregister)(void *user, void *for_app_registration)
+        /* will never be called */;
+} libxl_osevent_hooks;
+
+void libxl_osevent_register_hooks(libxl_ctx *ctx,
+                                  const libxl_osevent_hooks *hooks,
+                                  void *user);
+void libxl_osevent_occurred_fd(libxl_ctx *ctx, void *for_libxl, int fd,
+                               short events, short revents);
+void libxl_osevent_occurred_timeout(libxl_ctx *ctx, void *for_libxl);
 
 /* Domain names, as in libxl_utils.h.  The returned name is malloc'd. */
 int libxl_name_to_domid(libxl_ctx *ctx, const char *name, uint32_t *domid);

@@ -24,6 +24,15 @@ typedef struct libxl__poller {
     int wakeup[2];              /* read end, write end; -1 if not open */
 } libxl__poller;
 
+/* An fd or timeout as the application's hooks know it: for_libxl.  It
+ * outlives its registration (an occurrence may still come for it), and
+ * is reused once libxl knows no more will. */
+struct libxl__osevent_hook_nexus {
+    void *ev;                   /* libxl__ev_fd or _time; NULL: gone */
+    void *for_app_reg;
+    libxl__osevent_hook_nexus *next_all, *next_free;
+};
+
 struct libxl__ctx {
     xentoollog_logger *lg;
     /* Handed to libxenctrl: forwards to lg at debug level (libxc's own
@@ -42,10 +51,18 @@ struct libxl__ctx {
     uint32_t watch_counter;
 
     libxl__ev_time *timeouts;   /* sorted, earliest first */
+    libxl__ev_fd *efds;         /* every registered fd watch */
+    libxl__ev_fd watch_efd;     /* xenstore's, from the first watch on */
+
+    /* The application's event loop, if it gave hooks. */
+    const libxl_osevent_hooks *osevent_hooks;
+    void *osevent_user;
+    libxl__osevent_hook_nexus *hook_nexi, *hook_nexi_free;
 
     /* Completed operations whose application callback is still due. */
     libxl__ao *aos_for_callback;
     libxl__poller poller_app;
+    libxl__ev_fd poller_app_efd;
 };
 
 /* libxl__sprintf's engine, for other variadic helpers. */

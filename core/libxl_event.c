@@ -1,11 +1,15 @@
 /*
- * libxl_event.c - the event machinery: xenstore watches multiplexed on the
- * ctx's one xenstore connection, timeouts, the application's poll hooks,
- * asynchronous operations (ao) and device state waits.
+ * libxl_event.c - the event machinery: fd watches, xenstore watches
+ * multiplexed on the ctx's one xenstore connection, timeouts, the
+ * application's event loop (beforepoll/afterpoll, or its own loop through
+ * libxl_osevent_register_hooks), asynchronous operations (ao) and device
+ * state waits.
  *
- * Internal callbacks run with the ctx lock held, each with its own egc;
- * application callbacks run with it released, only from
- * libxl_osevent_afterpoll.
+ * Every fd and timeout is in the ctx's lists, which beforepoll and the
+ * wait of a synchronous operation poll on; with hooks, each is also
+ * registered with the application.  Internal callbacks run with the ctx
+ * lock held, each with its own egc; application callbacks run with it
+ * released, only from libxl_osevent_afterpoll or _occurred_*.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
@@ -64,7 +68,173 @@ static void poller_drain(libxl__poller *p)
         ;
 }
 
+/*----- the application's hooks: registrations as it knows them -----*/
+
+static libxl__osevent_hook_nexus *nexus_get(libxl_ctx *ctx, void *ev)
+{
+    libxl__osevent_hook_nexus *nexus = ctx->hook_nexi_free;
+
+    if (nexus) {
+        ctx->hook_nexi_free = nexus->next_free;
+    } else {
+        nexus = libxl__zalloc(NOGC, sizeof(*nexus));
+        nexus->next_all = ctx->hook_nexi;
+        ctx->hook_nexi = nexus;
+    }
+    nexus->ev = ev;
+    nexus->for_app_reg = NULL;
+    return nexus;
+}
+
+/* No occurrence can come for nexus any more. */
+static void nexus_put(libxl_ctx *ctx, libxl__osevent_hook_nexus *nexus)
+{
+    nexus->ev = NULL;
+    nexus->next_free = ctx->hook_nexi_free;
+    ctx->hook_nexi_free = nexus;
+}
+
+static int hook_fd_register(libxl__gc *gc, libxl__ev_fd *ev)
+{
+    const libxl_osevent_hooks *hooks = CTX->osevent_hooks;
+    int r;
+
+    ev->nexus = nexus_get(CTX, ev);
+    r = hooks->fd_register(CTX->osevent_user, ev->fd,
+                           &ev->nexus->for_app_reg, ev->events, ev->nexus);
+    if (!r) return 0;
+    LOG(ERROR, "the application's event loop refused fd %d (%d)", ev->fd,
+        r);
+    nexus_put(CTX, ev->nexus);
+    ev->nexus = NULL;
+    return ERROR_OSEVENT_REG_FAIL;
+}
+
+static int hook_timeout_register(libxl__gc *gc, libxl__ev_time *ev)
+{
+    const libxl_osevent_hooks *hooks = CTX->osevent_hooks;
+    int r;
+
+    ev->nexus = nexus_get(CTX, ev);
+    r = hooks->timeout_register(CTX->osevent_user, &ev->nexus->for_app_reg,
+                                ev->abs, ev->nexus);
+    if (!r) return 0;
+    LOG(ERROR, "the application's event loop refused a timeout (%d)", r);
+    nexus_put(CTX, ev->nexus);
+    ev->nexus = NULL;
+    return ERROR_OSEVENT_REG_FAIL;
+}
+
+/*----- fd watches -----*/
+
+void libxl__ev_fd_init(libxl__ev_fd *ev)
+{
+    ev->fd = -1;
+    ev->events = 0;
+    ev->func = NULL;
+    ev->registered = false;
+    ev->next = NULL;
+    ev->nexus = NULL;
+}
+
+bool libxl__ev_fd_isregistered(const libxl__ev_fd *ev)
+{
+    return ev->registered;
+}
+
+int libxl__ev_fd_register(libxl__gc *gc, libxl__ev_fd *ev,
+                          libxl__ev_fd_callback *func, int fd, short events)
+{
+    int rc = 0;
+
+    CTX_LOCK;
+    assert(!ev->registered);
+    ev->fd = fd;
+    ev->events = events;
+    ev->func = func;
+    if (CTX->osevent_hooks) rc = hook_fd_register(gc, ev);
+    if (rc) goto out;
+    ev->next = CTX->efds;
+    CTX->efds = ev;
+    ev->registered = true;
+    /* A beforepoll loop, maybe in another thread, must poll it too. */
+    if (!CTX->osevent_hooks) poller_wakeup(gc, &CTX->poller_app);
+
+ out:
+    CTX_UNLOCK;
+    return rc;
+}
+
+int libxl__ev_fd_modify(libxl__gc *gc, libxl__ev_fd *ev, short events)
+{
+    const libxl_osevent_hooks *hooks = CTX->osevent_hooks;
+    int r, rc = 0;
+
+    CTX_LOCK;
+    assert(ev->registered);
+    if (ev->nexus) {
+        r = hooks->fd_modify(CTX->osevent_user, ev->fd,
+                             &ev->nexus->for_app_reg, events);
+        if (r) {
+            LOG(ERROR, "the application's event loop refused to change "
+                "fd %d (%d)", ev->fd, r);
+            rc = ERROR_OSEVENT_REG_FAIL;
+            goto out;
+        }
+    }
+    ev->events = events;
+    if (!CTX->osevent_hooks) poller_wakeup(gc, &CTX->poller_app);
+
+ out:
+    CTX_UNLOCK;
+    return rc;
+}
+
+void libxl__ev_fd_deregister(libxl__gc *gc, libxl__ev_fd *ev)
+{
+    libxl__ev_fd **pp;
+
+    if (!ev->registered)
+        return;
+
+    CTX_LOCK;
+    for (pp = &CTX->efds; *pp != ev; pp = &(*pp)->next)
+        ;
+    *pp = ev->next;
+    if (ev->nexus) {
+        CTX->osevent_hooks->fd_deregister(CTX->osevent_user, ev->fd,
+                                          ev->nexus->for_app_reg);
+        nexus_put(CTX, ev->nexus);
+    }
+    libxl__ev_fd_init(ev);
+    CTX_UNLOCK;
+}
+
+/* The registered watch of fd, or NULL. */
+static libxl__ev_fd *efd_of_fd(libxl_ctx *ctx, int fd)
+{
+    libxl__ev_fd *ev;
+
+    for (ev = ctx->efds; ev && ev->fd != fd; ev = ev->next)
+        ;
+    return ev;
+}
+
+/* Calls ev's func for what of revents it asked for. */
+static void fd_occurred(libxl_ctx *ctx, libxl__ev_fd *ev, short revents)
+{
+    revents &= ev->events | POLLERR | POLLHUP | POLLNVAL;
+    if (!revents)
+        return;
+    EGC_INIT(ctx);
+    ev->func(egc, ev, ev->fd, ev->events, revents);
+    EGC_FREE;
+}
+
 /*----- xenstore watches -----*/
+
+static void watches_occurred(libxl__egc *egc, libxl__ev_fd *ev, int fd,
+                             short events, short revents);
 
 void libxl__ev_xswatch_init(libxl__ev_xswatch *w)
 {
@@ -114,6 +284,11 @@ int libxl__ev_xswatch_register(libxl__gc *gc, libxl__ev_xswatch *w,
 
     CTX_LOCK;
     assert(!libxl__ev_xswatch_isregistered(w));
+    if (!libxl__ev_fd_isregistered(&CTX->watch_efd)) {
+        rc = libxl__ev_fd_register(gc, &CTX->watch_efd, watches_occurred,
+                                   xs_fileno(CTX->xsh), POLLIN);
+        if (rc) goto out;
+    }
 
     w->slotnum = watch_slot_get(CTX);
     w->counterval = CTX->watch_counter++;
@@ -169,10 +344,17 @@ static libxl__ev_xswatch *watch_of_token(libxl_ctx *ctx, const char *token)
 }
 
 /* Dispatches every watch event libxenstore has queued. */
-static void watches_occurred(libxl_ctx *ctx)
+static void watches_occurred(libxl__egc *egc_fd, libxl__ev_fd *ev, int fd,
+                             short events, short revents)
 {
+    libxl_ctx *ctx = CONTAINER_OF(ev, *ctx, watch_efd);
     libxl__ev_xswatch *w;
     char **event;
+
+    (void)egc_fd;       /* each watch callback gets an egc of its own */
+    (void)fd;
+    (void)events;
+    (void)revents;
 
     for (;;) {
         event = xs_check_watch(ctx->xsh);
@@ -201,6 +383,7 @@ void libxl__ev_time_init(libxl__ev_time *ev)
     ev->func = NULL;
     ev->registered = false;
     ev->next = NULL;
+    ev->nexus = NULL;
 }
 
 bool libxl__ev_time_isregistered(const libxl__ev_time *ev)
@@ -215,6 +398,7 @@ int libxl__ev_time_register_rel(libxl__ao *ao, libxl__ev_time *ev,
     libxl__gc *const gc = &ao->gc;
     struct timeval now, rel;
     libxl__ev_time **pp;
+    int rc = 0;
 
     if (milliseconds < 0)
         milliseconds = 0;
@@ -226,6 +410,8 @@ int libxl__ev_time_register_rel(libxl__ao *ao, libxl__ev_time *ev,
     gettimeofday(&now, NULL);
     timeradd(&now, &rel, &ev->abs);
     ev->func = func;
+    if (CTX->osevent_hooks) rc = hook_timeout_register(gc, ev);
+    if (rc) goto out;
 
     /* After those due at the same time: they fire in order. */
     for (pp = &CTX->timeouts; *pp; pp = &(*pp)->next)
@@ -234,25 +420,51 @@ int libxl__ev_time_register_rel(libxl__ao *ao, libxl__ev_time *ev,
     ev->next = *pp;
     *pp = ev;
     ev->registered = true;
-    /* The app's loop, maybe in another thread, must shorten its poll. */
-    if (CTX->timeouts == ev)
+    /* A beforepoll loop, maybe in another thread, must shorten its
+     * poll. */
+    if (CTX->timeouts == ev && !CTX->osevent_hooks)
         poller_wakeup(gc, &CTX->poller_app);
+
+ out:
     CTX_UNLOCK;
-    return 0;
+    return rc;
 }
 
-void libxl__ev_time_deregister(libxl__gc *gc, libxl__ev_time *ev)
+/* Off the list; the application's registration is not touched. */
+static void time_unlink(libxl_ctx *ctx, libxl__ev_time *ev)
 {
     libxl__ev_time **pp;
+
+    for (pp = &ctx->timeouts; *pp != ev; pp = &(*pp)->next)
+        ;
+    *pp = ev->next;
+    libxl__ev_time_init(ev);
+}
+
+/*
+ * The application is asked to fire a timeout it has at once, and its
+ * occurrence (libxl_osevent_occurred_timeout) is then ignored: that is
+ * when the nexus is free again.
+ */
+void libxl__ev_time_deregister(libxl__gc *gc, libxl__ev_time *ev)
+{
+    static const struct timeval asap = { 0, 0 };
+    libxl__osevent_hook_nexus *nexus;
 
     if (!ev->registered)
         return;
 
     CTX_LOCK;
-    for (pp = &CTX->timeouts; *pp != ev; pp = &(*pp)->next)
-        ;
-    *pp = ev->next;
-    libxl__ev_time_init(ev);
+    nexus = ev->nexus;
+    time_unlink(CTX, ev);
+    if (nexus) {
+        nexus->ev = NULL;
+        if (CTX->osevent_hooks->timeout_modify(CTX->osevent_user,
+                                               &nexus->for_app_reg, asap))
+            LOG(ERROR, "the application's event loop refused to fire a "
+                "cancelled timeout at once; it is ignored whenever it "
+                "fires");
+    }
     CTX_UNLOCK;
 }
 
@@ -294,45 +506,83 @@ static void timeouts_occurred(libxl_ctx *ctx, struct timeval now)
     }
 }
 
-/* Handles what the poll reported (xs_ready: the xenstore fd). */
-static void events_occurred(libxl_ctx *ctx, bool xs_ready,
-                            struct timeval now)
+/* Handles what a poll on fds[0..nfds) reported, then the timeouts. */
+static void events_occurred(libxl_ctx *ctx, int nfds,
+                            const struct pollfd *fds, struct timeval now)
 {
-    if (xs_ready)
-        watches_occurred(ctx);
+    libxl__ev_fd *ev;
+    int i;
+
+    /* Looked up one by one: a callback may deregister the others. */
+    for (i = 0; i < nfds; i++) {
+        if (!fds[i].revents)
+            continue;
+        ev = efd_of_fd(ctx, fds[i].fd);
+        if (ev)
+            fd_occurred(ctx, ev, fds[i].revents);
+    }
     timeouts_occurred(ctx, now);
 }
 
 /*----- the application's poll loop -----*/
 
-enum { POLLFD_XS, POLLFD_WAKEUP, POLLFD_NR };
-
-/* Fills fds[POLLFD_NR] for the xenstore fd and the wakeup pipe p. */
-static void pollfds_fill(libxl_ctx *ctx, struct pollfd *fds,
-                         const libxl__poller *p)
+/* Fills fds[] for every registered watch but skip; returns how many. */
+static int pollfds_fill(libxl_ctx *ctx, struct pollfd *fds,
+                        const libxl__ev_fd *skip)
 {
-    fds[POLLFD_XS].fd = xs_fileno(ctx->xsh);
-    fds[POLLFD_XS].events = POLLIN;
-    fds[POLLFD_XS].revents = 0;
-    fds[POLLFD_WAKEUP].fd = p->wakeup[0];
-    fds[POLLFD_WAKEUP].events = POLLIN;
-    fds[POLLFD_WAKEUP].revents = 0;
+    libxl__ev_fd *ev;
+    int n = 0;
+
+    for (ev = ctx->efds; ev; ev = ev->next) {
+        if (ev == skip)
+            continue;
+        fds[n].fd = ev->fd;
+        fds[n].events = ev->events;
+        fds[n].revents = 0;
+        n++;
+    }
+    return n;
+}
+
+static int efds_count(libxl_ctx *ctx)
+{
+    libxl__ev_fd *ev;
+    int n = 0;
+
+    for (ev = ctx->efds; ev; ev = ev->next)
+        n++;
+    return n;
+}
+
+static bool hooks_refuse_poll(libxl_ctx *ctx, const char *func)
+{
+    if (!ctx->osevent_hooks)
+        return false;
+    libxl__log(ctx, XTL_ERROR, -1, __FILE__, __LINE__, func, INVALID_DOMID,
+               "this ctx runs its events from the application's own loop "
+               "(libxl_osevent_register_hooks): call "
+               "libxl_osevent_occurred_fd/_timeout, not %s", func);
+    return true;
 }
 
 int libxl_osevent_beforepoll(libxl_ctx *ctx, int *nfds_io,
                              struct pollfd *fds, int *timeout_upd,
                              struct timeval now)
 {
-    int rc;
+    int rc, n;
 
     libxl__ctx_lock(ctx);
-    if (*nfds_io < POLLFD_NR) {
-        *nfds_io = POLLFD_NR;
+    if (hooks_refuse_poll(ctx, __func__)) {
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    n = efds_count(ctx);
+    if (*nfds_io < n) {
+        *nfds_io = n;
         rc = ERROR_BUFFERFULL;
         goto out;
     }
-    pollfds_fill(ctx, fds, &ctx->poller_app);
-    *nfds_io = POLLFD_NR;
+    *nfds_io = pollfds_fill(ctx, fds, NULL);
 
     timeout_lower(ctx, timeout_upd, now);
     /* A completed operation's callback is due: turn the loop at once. */
@@ -347,25 +597,13 @@ int libxl_osevent_beforepoll(libxl_ctx *ctx, int *nfds_io,
 
 static void ao_destroy(libxl__ao *ao);
 
-void libxl_osevent_afterpoll(libxl_ctx *ctx, int nfds,
-                             const struct pollfd *fds, struct timeval now)
+/* The callbacks of completed operations, made with the lock released
+ * (the caller holds it once). */
+static void aos_callbacks_run(libxl_ctx *ctx)
 {
-    int xs_fd = xs_fileno(ctx->xsh);
-    bool xs_ready = false;
     libxl_asyncop_how how;
     libxl__ao *ao;
-    int i, rc;
-
-    libxl__ctx_lock(ctx);
-    for (i = 0; i < nfds; i++) {
-        if (!fds[i].revents)
-            continue;
-        if (fds[i].fd == xs_fd)
-            xs_ready = true;
-        else if (fds[i].fd == ctx->poller_app.wakeup[0])
-            poller_drain(&ctx->poller_app);
-    }
-    events_occurred(ctx, xs_ready, now);
+    int rc;
 
     for (;;) {
         ao = ctx->aos_for_callback;
@@ -380,6 +618,82 @@ void libxl_osevent_afterpoll(libxl_ctx *ctx, int nfds,
         how.callback(ctx, rc, how.u.for_callback);
         libxl__ctx_lock(ctx);
     }
+}
+
+void libxl_osevent_afterpoll(libxl_ctx *ctx, int nfds,
+                             const struct pollfd *fds, struct timeval now)
+{
+    libxl__ctx_lock(ctx);
+    if (!hooks_refuse_poll(ctx, __func__)) {
+        events_occurred(ctx, nfds, fds, now);
+        aos_callbacks_run(ctx);
+    }
+    libxl__ctx_unlock(ctx);
+}
+
+/*----- the application's own event loop -----*/
+
+void libxl_osevent_register_hooks(libxl_ctx *ctx,
+                                  const libxl_osevent_hooks *hooks,
+                                  void *user)
+{
+    GC_INIT(ctx);
+    libxl__ev_time *t;
+    libxl__ev_fd *ev;
+
+    CTX_LOCK;
+    if (CTX->osevent_hooks) {
+        LOG(ERROR, "libxl_osevent_register_hooks: hooks are registered "
+            "already; it may be called once per ctx");
+        goto out;
+    }
+    CTX->osevent_hooks = hooks;
+    CTX->osevent_user = user;
+    /* What the ctx watches already (its wakeup pipe, at least). */
+    for (ev = CTX->efds; ev; ev = ev->next)
+        hook_fd_register(gc, ev);
+    for (t = CTX->timeouts; t; t = t->next)
+        hook_timeout_register(gc, t);
+
+ out:
+    CTX_UNLOCK;
+    GC_FREE;
+}
+
+void libxl_osevent_occurred_fd(libxl_ctx *ctx, void *for_libxl, int fd,
+                               short events, short revents)
+{
+    libxl__osevent_hook_nexus *nexus = for_libxl;
+    libxl__ev_fd *ev;
+
+    (void)events;       /* what is asked for now is what counts */
+    libxl__ctx_lock(ctx);
+    ev = nexus->ev;
+    if (ev && ev->fd == fd)
+        fd_occurred(ctx, ev, revents);
+    aos_callbacks_run(ctx);
+    libxl__ctx_unlock(ctx);
+}
+
+void libxl_osevent_occurred_timeout(libxl_ctx *ctx, void *for_libxl)
+{
+    libxl__osevent_hook_nexus *nexus = for_libxl;
+    libxl__ev_time_callback *func;
+    libxl__ev_time *ev;
+    struct timeval abs;
+
+    libxl__ctx_lock(ctx);
+    ev = nexus->ev;
+    nexus_put(ctx, nexus);
+    if (ev) {
+        EGC_INIT(ctx);
+        func = ev->func;
+        abs = ev->abs;
+        time_unlink(ctx, ev);
+        func(egc, ev, &abs, ERROR_TIMEDOUT);
+        EGC_FREE;
+    }
+    aos_callbacks_run(ctx);
     libxl__ctx_unlock(ctx);
 }
 
@@ -450,18 +764,24 @@ static void ao_wait(libxl__ao *ao, const char *file, int line,
                     const char *func)
 {
     libxl_ctx *ctx = ao->gc.owner;
-    struct pollfd fds[POLLFD_NR];
+    struct pollfd *fds = NULL;
     struct timeval now;
-    int timeout, r;
+    int nfds, timeout, r;
 
     while (!ao->complete) {
-        pollfds_fill(ctx, fds, &ao->poller);
+        /* The app's wakeup pipe is the app's loop's to drain. */
+        fds = libxl__realloc(NOGC, fds, (efds_count(ctx) + 1) *
+                                        sizeof(*fds));
+        nfds = pollfds_fill(ctx, fds, &ctx->poller_app_efd);
+        fds[nfds].fd = ao->poller.wakeup[0];
+        fds[nfds].events = POLLIN;
+        fds[nfds].revents = 0;
         timeout = -1;
         gettimeofday(&now, NULL);
         timeout_lower(ctx, &timeout, now);
 
         libxl__ctx_unlock(ctx);
-        r = poll(fds, POLLFD_NR, timeout);
+        r = poll(fds, nfds + 1, timeout);
         libxl__ctx_lock(ctx);
         if (r < 0 && errno != EINTR) {
             /* The operation can neither go on nor be abandoned. */
@@ -471,11 +791,12 @@ static void ao_wait(libxl__ao *ao, const char *file, int line,
             abort();
         }
 
-        if (fds[POLLFD_WAKEUP].revents)
+        if (fds[nfds].revents)
             poller_drain(&ao->poller);
         gettimeofday(&now, NULL);
-        events_occurred(ctx, fds[POLLFD_XS].revents, now);
+        events_occurred(ctx, nfds, fds, now);
     }
+    free(fds);
 }
 
 int libxl__ao_inprogress(libxl__ao *ao, const char *file, int line,
@@ -617,6 +938,18 @@ int libxl__ev_devstate_wait(libxl__ao *ao, libxl__ev_devstate *ds,
 
 /*----- the ctx's part -----*/
 
+static void poller_app_drain(libxl__egc *egc, libxl__ev_fd *ev, int fd,
+                             short events, short revents)
+{
+    libxl_ctx *ctx = CONTAINER_OF(ev, *ctx, poller_app_efd);
+
+    (void)egc;
+    (void)fd;
+    (void)events;
+    (void)revents;
+    poller_drain(&ctx->poller_app);
+}
+
 int libxl__ev_ctx_init(libxl_ctx *ctx)
 {
     GC_INIT(ctx);
@@ -627,8 +960,19 @@ int libxl__ev_ctx_init(libxl_ctx *ctx)
     ctx->watch_free = -1;
     ctx->watch_counter = 0;
     ctx->timeouts = NULL;
+    ctx->efds = NULL;
+    libxl__ev_fd_init(&ctx->watch_efd);
+    ctx->osevent_hooks = NULL;
+    ctx->osevent_user = NULL;
+    ctx->hook_nexi = ctx->hook_nexi_free = NULL;
     ctx->aos_for_callback = NULL;
+    libxl__ev_fd_init(&ctx->poller_app_efd);
     rc = poller_init(gc, &ctx->poller_app);
+    if (rc) goto out;
+    rc = libxl__ev_fd_register(gc, &ctx->poller_app_efd, poller_app_drain,
+                               ctx->poller_app.wakeup[0], POLLIN);
+
+ out:
     GC_FREE;
     return rc;
 }
@@ -636,6 +980,8 @@ int libxl__ev_ctx_init(libxl_ctx *ctx)
 /* Completed operations whose callback was never collected go too. */
 void libxl__ev_ctx_dispose(libxl_ctx *ctx)
 {
+    GC_INIT(ctx);
+    libxl__osevent_hook_nexus *nexus;
     libxl__ao *ao;
 
     while ((ao = ctx->aos_for_callback)) {
@@ -644,5 +990,12 @@ void libxl__ev_ctx_dispose(libxl_ctx *ctx)
     }
     free(ctx->watch_slots);
     ctx->watch_slots = NULL;
+    libxl__ev_fd_deregister(gc, &ctx->watch_efd);
+    libxl__ev_fd_deregister(gc, &ctx->poller_app_efd);
     poller_dispose(&ctx->poller_app);
+    while ((nexus = ctx->hook_nexi)) {
+        ctx->hook_nexi = nexus->next_all;
+        free(nexus);
+    }
+    GC_FREE;
 }

@@ -39,7 +39,7 @@
 /* Timeouts, in seconds, as libxl's. */
 #define LIBXL_INIT_TIMEOUT 10
 #define LIBXL_DESTROY_TIMEOUT 10
-/* A whole QMP exchange (libxl__qmp_run). */
+/* A whole QMP exchange (libxl__ev_qmp_send). */
 #define LIBXL_QMP_TIMEOUT 10
 
 /* Xenbus states. */
@@ -251,6 +251,38 @@ _hidden void libxl__ev_xswatch_deregister(libxl__gc *gc,
                                           libxl__ev_xswatch *w);
 _hidden bool libxl__ev_xswatch_isregistered(const libxl__ev_xswatch *w);
 
+/* What an fd or timeout registered with the application's hooks is to
+ * it (for_libxl); see libxl_osevent_register_hooks. */
+typedef struct libxl__osevent_hook_nexus libxl__osevent_hook_nexus;
+
+/*
+ * fd watch: func is called from the event loop whenever fd is ready for
+ * some of events (or has POLLERR/POLLHUP/POLLNVAL), until deregistered;
+ * it may modify or deregister the watch.  The fd stays the caller's.
+ */
+typedef struct libxl__ev_fd libxl__ev_fd;
+typedef void libxl__ev_fd_callback(libxl__egc *egc, libxl__ev_fd *ev,
+                                   int fd, short events, short revents);
+struct libxl__ev_fd {
+    /* caller may read, while registered */
+    int fd;
+    short events;
+    libxl__ev_fd_callback *func;
+    /* private to the core */
+    bool registered;
+    libxl__ev_fd *next;
+    libxl__osevent_hook_nexus *nexus;
+};
+_hidden void libxl__ev_fd_init(libxl__ev_fd *ev);
+_hidden int libxl__ev_fd_register(libxl__gc *gc, libxl__ev_fd *ev,
+                                  libxl__ev_fd_callback *func, int fd,
+                                  short events);
+_hidden int libxl__ev_fd_modify(libxl__gc *gc, libxl__ev_fd *ev,
+                                short events);
+/* Idempotent; fine on an initialised, unregistered watch. */
+_hidden void libxl__ev_fd_deregister(libxl__gc *gc, libxl__ev_fd *ev);
+_hidden bool libxl__ev_fd_isregistered(const libxl__ev_fd *ev);
+
 /* One-shot timeout. */
 typedef struct libxl__ev_time libxl__ev_time;
 typedef void libxl__ev_time_callback(libxl__egc *egc, libxl__ev_time *ev,
@@ -262,6 +294,7 @@ struct libxl__ev_time {
     struct timeval abs;
     bool registered;
     libxl__ev_time *next;
+    libxl__osevent_hook_nexus *nexus;
 };
 _hidden void libxl__ev_time_init(libxl__ev_time *ev);
 _hidden int libxl__ev_time_register_rel(libxl__ao *ao, libxl__ev_time *ev,
@@ -405,22 +438,47 @@ _hidden int libxl__userdata_destroy(libxl__gc *gc, uint32_t domid,
 /*----- QMP: the device model of an HVM guest -----*/
 
 /*
- * Runs one QMP command on the QEMU of domid, at
- * LIBXL_QMP_SOCKET_DIR/qmp-libxl-<domid> as libxl starts it: connect,
- * greeting, qmp_capabilities, cmd, reply, close; synchronous (QEMU answers
- * in milliseconds), and bounded by LIBXL_QMP_TIMEOUT (ERROR_TIMEDOUT).
- * args is NULL or a NULL-terminated list of key, value pairs, sent as the
- * command's arguments, every value a string (as libxl sends them).
- * Returns 0 for {"return": ...}, or for {"error": ...} its class as
- * ERROR_QMP_GENERIC_ERROR, _COMMAND_NOT_FOUND, _DEVICE_NOT_ACTIVE,
- * _DEVICE_NOT_FOUND or ERROR_UNKNOWN_QMP_ERROR (logged with QEMU's
- * description), ERROR_PROTOCOL_ERROR_QMP for anything QEMU would not
- * send.  Not logged as errors, as callers decide what they mean:
- * ERROR_QMP_DEVICE_NOT_FOUND, and ERROR_NOTFOUND when no QEMU listens
- * (the socket is absent or refuses).
+ * One QMP command to the QEMU of domid, at
+ * LIBXL_QMP_SOCKET_DIR/qmp-libxl-<domid> as libxl starts it, as a
+ * sub-operation: connect, greeting, qmp_capabilities, cmd, reply, close,
+ * each step from the event loop, the whole bounded by LIBXL_QMP_TIMEOUT
+ * (ERROR_TIMEDOUT).  args is NULL or a NULL-terminated list of key, value
+ * pairs, sent as the command's arguments, every value a string (as libxl
+ * sends them).  callback gets 0 for {"return": ...}, or for
+ * {"error": ...} its class as ERROR_QMP_GENERIC_ERROR,
+ * _COMMAND_NOT_FOUND, _DEVICE_NOT_ACTIVE, _DEVICE_NOT_FOUND or
+ * ERROR_UNKNOWN_QMP_ERROR (logged with QEMU's description),
+ * ERROR_PROTOCOL_ERROR_QMP for anything QEMU would not send.  Not logged
+ * as errors, as callers decide what they mean: ERROR_QMP_DEVICE_NOT_FOUND,
+ * and ERROR_NOTFOUND when no QEMU listens (the socket is absent or
+ * refuses).
  */
-_hidden int libxl__qmp_run(libxl__gc *gc, uint32_t domid, const char *cmd,
-                           const char *const *args);
+typedef struct libxl__ev_qmp libxl__ev_qmp;
+typedef void libxl__ev_qmp_callback(libxl__egc *egc, libxl__ev_qmp *ev,
+                                    int rc);
+struct libxl__ev_qmp {
+    /* filled in by the caller */
+    libxl__ao *ao;
+    uint32_t domid;
+    libxl__ev_qmp_callback *callback;
+    /* private */
+    const char *path;
+    const char *cmd;
+    const char *const *args;
+    int state;
+    int fd;
+    libxl__ev_fd efd;
+    libxl__ev_time timeout;
+    char *tx;                   /* to send, from tx_done on */
+    size_t tx_len, tx_done;
+    char *rx;                   /* received, not yet a whole line */
+    size_t rx_len;
+};
+_hidden void libxl__ev_qmp_init(libxl__ev_qmp *ev);
+/* Always ends by calling ev->callback, exactly once, possibly before
+ * returning; ev is then as after libxl__ev_qmp_init. */
+_hidden void libxl__ev_qmp_send(libxl__egc *egc, libxl__ev_qmp *ev,
+                                const char *cmd, const char *const *args);
 
 /*----- JSON support used by the generated code -----*/
 

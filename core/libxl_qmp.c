@@ -4,8 +4,8 @@
  * LIBXL_QMP_SOCKET_DIR/qmp-libxl-<domid>.  See libxl_internal.h.
  *
  * One exchange is: connect, read the greeting, qmp_capabilities, the
- * command, its reply, close.  It is synchronous, inside the caller's ao:
- * QEMU answers these commands in milliseconds, and the whole exchange is
+ * command, its reply, close; a sub-operation of the caller's ao, each
+ * step run from the event loop when the socket is ready, the whole
  * bounded by LIBXL_QMP_TIMEOUT.  QEMU's text is not trusted: messages are
  * read into a bounded buffer, must be one JSON object per line, and are
  * parsed strictly; asynchronous events between our replies are skipped.
@@ -17,7 +17,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "libxl_json.h"
@@ -25,132 +24,89 @@
 /* The longest message accepted from QEMU, newline included. */
 #define QMP_MSG_MAX (64 * 1024)
 
-typedef struct {
-    libxl__gc *gc;
-    uint32_t domid;
-    const char *path;
-    int fd;
-    long long deadline_ms;          /* CLOCK_MONOTONIC */
-    size_t len;                     /* bytes held in buf */
-    char buf[QMP_MSG_MAX + 1];
-} qmp_conn;
+/* Where an exchange is: what the next message from QEMU must be. */
+enum {
+    QMP_STATE_IDLE,
+    QMP_STATE_GREETING,
+    QMP_STATE_CAPABILITIES,     /* the reply to qmp_capabilities, id 1 */
+    QMP_STATE_COMMAND,          /* the reply to the command, id 2 */
+};
 
-static long long monotonic_ms(void)
+void libxl__ev_qmp_init(libxl__ev_qmp *ev)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+    ev->path = NULL;
+    ev->cmd = NULL;
+    ev->args = NULL;
+    ev->state = QMP_STATE_IDLE;
+    ev->fd = -1;
+    libxl__ev_fd_init(&ev->efd);
+    libxl__ev_time_init(&ev->timeout);
+    ev->tx = NULL;
+    ev->tx_len = ev->tx_done = 0;
+    ev->rx = NULL;
+    ev->rx_len = 0;
 }
 
-/* Waits until fd is ready for events; ERROR_TIMEDOUT past the deadline. */
-static int qmp_wait(qmp_conn *q, short events)
+/* Ends the exchange: everything released, then the callback. */
+static void qmp_done(libxl__egc *egc, libxl__ev_qmp *ev, int rc)
 {
-    libxl__gc *gc = q->gc;
-    struct pollfd pfd = { .fd = q->fd, .events = events };
-    long long left;
-    int r;
+    EGC_GC;
 
-    for (;;) {
-        left = q->deadline_ms - monotonic_ms();
-        if (left <= 0) {
-            LOGD(ERROR, q->domid, "QMP: QEMU at %s did not answer within "
-                 "%d s", q->path, LIBXL_QMP_TIMEOUT);
-            return ERROR_TIMEDOUT;
-        }
-        r = poll(&pfd, 1, left);
-        if (r > 0) return 0;
-        if (r < 0 && errno != EINTR) {
-            LOGED(ERROR, q->domid, "QMP: poll on %s", q->path);
-            return ERROR_FAIL;
-        }
-    }
+    libxl__ev_fd_deregister(gc, &ev->efd);
+    libxl__ev_time_deregister(gc, &ev->timeout);
+    if (ev->fd >= 0) close(ev->fd);
+    free(ev->rx);
+    libxl__ev_qmp_init(ev);
+    ev->callback(egc, ev, rc);
 }
 
-static int qmp_connect(qmp_conn *q)
+static void qmp_timedout(libxl__egc *egc, libxl__ev_time *t,
+                         const struct timeval *requested_abs, int rc)
 {
-    libxl__gc *gc = q->gc;
+    libxl__ev_qmp *ev = CONTAINER_OF(t, *ev, timeout);
+    EGC_GC;
+
+    (void)requested_abs;
+    LOGD(ERROR, ev->domid, "QMP: QEMU at %s did not answer within %d s",
+         ev->path, LIBXL_QMP_TIMEOUT);
+    qmp_done(egc, ev, rc);
+}
+
+static int qmp_connect(libxl__gc *gc, libxl__ev_qmp *ev)
+{
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
-    if (strlen(q->path) >= sizeof(addr.sun_path)) {
-        LOGD(ERROR, q->domid, "QMP: socket path %s is too long", q->path);
+    if (strlen(ev->path) >= sizeof(addr.sun_path)) {
+        LOGD(ERROR, ev->domid, "QMP: socket path %s is too long", ev->path);
         return ERROR_FAIL;
     }
-    strcpy(addr.sun_path, q->path);
-    q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (q->fd < 0) {
-        LOGED(ERROR, q->domid, "QMP: cannot make a socket");
+    strcpy(addr.sun_path, ev->path);
+    ev->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (ev->fd < 0) {
+        LOGED(ERROR, ev->domid, "QMP: cannot make a socket");
         return ERROR_FAIL;
     }
-    if (!connect(q->fd, (struct sockaddr *)&addr, sizeof(addr)))
+    /* A unix socket connects at once or not at all (EAGAIN: QEMU's
+     * backlog is full, QEMU is stuck). */
+    if (!connect(ev->fd, (struct sockaddr *)&addr, sizeof(addr)))
         return 0;
     if (errno == ENOENT || errno == ECONNREFUSED) {
-        LOGED(DEBUG, q->domid, "QMP: no QEMU listens at %s", q->path);
+        LOGED(DEBUG, ev->domid, "QMP: no QEMU listens at %s", ev->path);
         return ERROR_NOTFOUND;
     }
-    LOGED(ERROR, q->domid, "QMP: cannot connect to %s", q->path);
+    LOGED(ERROR, ev->domid, "QMP: cannot connect to %s", ev->path);
     return ERROR_FAIL;
 }
 
-/* The next message from QEMU: a JSON object (free it with yajl_tree_free). */
-static int qmp_read_msg(qmp_conn *q, yajl_val *msg_r)
+/* Queues {"execute": cmd, "arguments": {args...}, "id": id}. */
+static int qmp_send(libxl__gc *gc, libxl__ev_qmp *ev, const char *cmd,
+                    const char *const *args, int id)
 {
-    libxl__gc *gc = q->gc;
-    char *nl, *line;
-    ssize_t got;
-    size_t n;
-    int rc;
-
-    while (!(nl = memchr(q->buf, '\n', q->len))) {
-        if (q->len == QMP_MSG_MAX) {
-            LOGD(ERROR, q->domid, "QMP: a message from %s is longer than "
-                 "%d bytes", q->path, QMP_MSG_MAX);
-            return ERROR_PROTOCOL_ERROR_QMP;
-        }
-        rc = qmp_wait(q, POLLIN);
-        if (rc) return rc;
-        got = read(q->fd, q->buf + q->len, QMP_MSG_MAX - q->len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            if (got < 0) LOGED(ERROR, q->domid, "QMP: read from %s", q->path);
-            else LOGD(ERROR, q->domid, "QMP: QEMU closed %s", q->path);
-            return ERROR_PROTOCOL_ERROR_QMP;
-        }
-        if (memchr(q->buf + q->len, 0, got)) {
-            LOGD(ERROR, q->domid, "QMP: a NUL byte from %s", q->path);
-            return ERROR_PROTOCOL_ERROR_QMP;
-        }
-        q->len += got;
-    }
-    n = nl - q->buf + 1;
-    line = libxl__zalloc(gc, n);
-    memcpy(line, q->buf, n - 1);
-    line[n - 1] = 0;
-    memmove(q->buf, q->buf + n, q->len - n);
-    q->len -= n;
-
-    *msg_r = libxl__json_parse(gc, "QMP message", line);
-    if (!*msg_r) return ERROR_PROTOCOL_ERROR_QMP;
-    if (!YAJL_IS_OBJECT(*msg_r)) {
-        LOGD(ERROR, q->domid, "QMP: \"%s\" from %s is not an object", line,
-             q->path);
-        yajl_tree_free(*msg_r);
-        return ERROR_PROTOCOL_ERROR_QMP;
-    }
-    return 0;
-}
-
-/* Sends {"execute": cmd, "arguments": {args...}, "id": id}. */
-static int qmp_send(qmp_conn *q, const char *cmd, const char *const *args,
-                    int id)
-{
-    libxl__gc *gc = q->gc;
     yajl_gen hand = libxl__yajl_gen_alloc();
     yajl_gen_status s;
     const unsigned char *buf;
-    size_t len, done = 0;
-    ssize_t r;
-    int rc = 0;
+    size_t len;
+    int rc;
 
     yajl_gen_config(hand, yajl_gen_beautify, 0);     /* one line */
     s = yajl_gen_map_open(hand);
@@ -168,25 +124,17 @@ static int qmp_send(qmp_conn *q, const char *cmd, const char *const *args,
     if (!s) s = yajl_gen_map_close(hand);
     if (!s) s = yajl_gen_get_buf(hand, &buf, &len);
     if (s) {
-        LOGD(ERROR, q->domid, "QMP: cannot encode %s: yajl error %d", cmd,
+        LOGD(ERROR, ev->domid, "QMP: cannot encode %s: yajl error %d", cmd,
              s);
         rc = ERROR_FAIL;
         goto out;
     }
-    buf = (const unsigned char *)GCSPRINTF("%s\n", (const char *)buf);
-    len++;
-    while (done < len) {
-        rc = qmp_wait(q, POLLOUT);
-        if (rc) goto out;
-        r = send(q->fd, buf + done, len - done, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            LOGED(ERROR, q->domid, "QMP: write to %s", q->path);
-            rc = ERROR_FAIL;
-            goto out;
-        }
-        done += r;
-    }
+    /* In the ao's arena: sent over several turns of the loop. */
+    ev->tx = libxl__sprintf(libxl__ao_inprogress_gc(ev->ao), "%s\n",
+                            (const char *)buf);
+    ev->tx_len = len + 1;
+    ev->tx_done = 0;
+    rc = libxl__ev_fd_modify(gc, &ev->efd, POLLIN | POLLOUT);
 out:
     yajl_gen_free(hand);
     return rc;
@@ -214,99 +162,186 @@ static int qmp_error_class_to_rc(const char *cls)
     return ERROR_UNKNOWN_QMP_ERROR;
 }
 
-/* Turns QEMU's reply into an rc, logging an error with its description. */
-static int qmp_reply_rc(qmp_conn *q, const char *cmd, yajl_val msg)
+/* Turns QEMU's reply to cmd, id, into an rc, logging an error with its
+ * description. */
+static int qmp_reply_rc(libxl__gc *gc, libxl__ev_qmp *ev, const char *cmd,
+                        int id, yajl_val msg)
 {
-    libxl__gc *gc = q->gc;
+    yajl_val msgid = qmp_member(msg, "id");
     yajl_val err = qmp_member(msg, "error");
     yajl_val cls = qmp_member(err, "class");
     yajl_val desc = qmp_member(err, "desc");
     int rc;
 
+    if (!YAJL_IS_INTEGER(msgid) || YAJL_GET_INTEGER(msgid) != id) {
+        LOGD(ERROR, ev->domid, "QMP: %s: a reply to something else from "
+             "%s", cmd, ev->path);
+        return ERROR_PROTOCOL_ERROR_QMP;
+    }
     if (qmp_member(msg, "return")) return 0;
     if (!YAJL_IS_STRING(cls) || !YAJL_IS_STRING(desc)) {
-        LOGD(ERROR, q->domid, "QMP: %s: a reply with neither a return nor "
-             "an error from %s", cmd, q->path);
+        LOGD(ERROR, ev->domid, "QMP: %s: a reply with neither a return "
+             "nor an error from %s", cmd, ev->path);
         return ERROR_PROTOCOL_ERROR_QMP;
     }
     rc = qmp_error_class_to_rc(YAJL_GET_STRING(cls));
     if (rc == ERROR_QMP_DEVICE_NOT_FOUND)
-        LOGD(DEBUG, q->domid, "QMP: %s: %s", cmd, YAJL_GET_STRING(desc));
+        LOGD(DEBUG, ev->domid, "QMP: %s: %s", cmd, YAJL_GET_STRING(desc));
     else
-        LOGD(ERROR, q->domid, "QMP: %s failed: %s (%s)", cmd,
+        LOGD(ERROR, ev->domid, "QMP: %s failed: %s (%s)", cmd,
              YAJL_GET_STRING(desc), YAJL_GET_STRING(cls));
     return rc;
 }
 
-/* The reply to command id, skipping the events that come before it. */
-static int qmp_await_reply(qmp_conn *q, const char *cmd, int id)
+/*
+ * One message from QEMU, as the state expects it: the greeting, or the
+ * reply to what we sent (events before it are skipped).  Returns 0 to go
+ * on, 1 when the exchange is over with rc 0, or an error.
+ */
+static int qmp_handle_msg(libxl__gc *gc, libxl__ev_qmp *ev, yajl_val msg)
 {
-    libxl__gc *gc = q->gc;
-    yajl_val msg, msgid;
     int rc;
 
-    for (;;) {
-        rc = qmp_read_msg(q, &msg);
-        if (rc) return rc;
-        if (qmp_member(msg, "event")) {
-            LOGD(DEBUG, q->domid, "QMP: skipping an event");
-            yajl_tree_free(msg);
-            continue;
+    if (ev->state != QMP_STATE_GREETING && qmp_member(msg, "event")) {
+        LOGD(DEBUG, ev->domid, "QMP: skipping an event");
+        return 0;
+    }
+    switch (ev->state) {
+    case QMP_STATE_GREETING:
+        if (!YAJL_IS_OBJECT(qmp_member(msg, "QMP"))) {
+            LOGD(ERROR, ev->domid, "QMP: %s did not greet as QEMU does",
+                 ev->path);
+            return ERROR_PROTOCOL_ERROR_QMP;
         }
-        msgid = qmp_member(msg, "id");
-        if (YAJL_IS_INTEGER(msgid) && YAJL_GET_INTEGER(msgid) == id)
-            rc = qmp_reply_rc(q, cmd, msg);
-        else {
-            LOGD(ERROR, q->domid, "QMP: %s: a reply to something else "
-                 "from %s", cmd, q->path);
+        ev->state = QMP_STATE_CAPABILITIES;
+        return qmp_send(gc, ev, "qmp_capabilities", NULL, 1);
+    case QMP_STATE_CAPABILITIES:
+        rc = qmp_reply_rc(gc, ev, "qmp_capabilities", 1, msg);
+        if (rc) return rc;
+        ev->state = QMP_STATE_COMMAND;
+        return qmp_send(gc, ev, ev->cmd, ev->args, 2);
+    default:
+        rc = qmp_reply_rc(gc, ev, ev->cmd, 2, msg);
+        return rc ? rc : 1;
+    }
+}
+
+/* Handles every whole line received.  As qmp_handle_msg returns. */
+static int qmp_handle_lines(libxl__gc *gc, libxl__ev_qmp *ev)
+{
+    yajl_val msg;
+    char *nl, *line;
+    size_t n;
+    int rc = 0;
+
+    while (!rc && (nl = memchr(ev->rx, '\n', ev->rx_len))) {
+        n = nl - ev->rx + 1;
+        line = libxl__zalloc(gc, n);
+        memcpy(line, ev->rx, n - 1);
+        memmove(ev->rx, ev->rx + n, ev->rx_len - n);
+        ev->rx_len -= n;
+
+        msg = libxl__json_parse(gc, "QMP message", line);
+        if (!msg) return ERROR_PROTOCOL_ERROR_QMP;
+        if (YAJL_IS_OBJECT(msg)) {
+            rc = qmp_handle_msg(gc, ev, msg);
+        } else {
+            LOGD(ERROR, ev->domid, "QMP: \"%s\" from %s is not an object",
+                 line, ev->path);
             rc = ERROR_PROTOCOL_ERROR_QMP;
         }
         yajl_tree_free(msg);
-        return rc;
     }
-}
-
-static int qmp_greeting(qmp_conn *q)
-{
-    libxl__gc *gc = q->gc;
-    yajl_val msg;
-    int rc;
-
-    rc = qmp_read_msg(q, &msg);
-    if (rc) return rc;
-    if (!YAJL_IS_OBJECT(qmp_member(msg, "QMP"))) {
-        LOGD(ERROR, q->domid, "QMP: %s did not greet as QEMU does", q->path);
-        rc = ERROR_PROTOCOL_ERROR_QMP;
-    }
-    yajl_tree_free(msg);
     return rc;
 }
 
-int libxl__qmp_run(libxl__gc *gc, uint32_t domid, const char *cmd,
-                   const char *const *args)
+/* What QEMU sent, as qmp_handle_msg returns. */
+static int qmp_receive(libxl__gc *gc, libxl__ev_qmp *ev)
 {
-    qmp_conn *q;
-    int rc;
+    ssize_t got;
 
-    GCNEW(q);
-    q->gc = gc;
-    q->domid = domid;
-    q->path = GCSPRINTF(LIBXL_QMP_SOCKET_DIR "/qmp-libxl-%u", domid);
-    q->fd = -1;
-    q->deadline_ms = monotonic_ms() + LIBXL_QMP_TIMEOUT * 1000LL;
+    if (ev->rx_len == QMP_MSG_MAX) {
+        LOGD(ERROR, ev->domid, "QMP: a message from %s is longer than %d "
+             "bytes", ev->path, QMP_MSG_MAX);
+        return ERROR_PROTOCOL_ERROR_QMP;
+    }
+    got = read(ev->fd, ev->rx + ev->rx_len, QMP_MSG_MAX - ev->rx_len);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+    if (got <= 0) {
+        if (got < 0) LOGED(ERROR, ev->domid, "QMP: read from %s", ev->path);
+        else LOGD(ERROR, ev->domid, "QMP: QEMU closed %s", ev->path);
+        return ERROR_PROTOCOL_ERROR_QMP;
+    }
+    if (memchr(ev->rx + ev->rx_len, 0, got)) {
+        LOGD(ERROR, ev->domid, "QMP: a NUL byte from %s", ev->path);
+        return ERROR_PROTOCOL_ERROR_QMP;
+    }
+    ev->rx_len += got;
+    return qmp_handle_lines(gc, ev);
+}
 
-    rc = qmp_connect(q);
+static int qmp_transmit(libxl__gc *gc, libxl__ev_qmp *ev)
+{
+    ssize_t r;
+
+    r = send(ev->fd, ev->tx + ev->tx_done, ev->tx_len - ev->tx_done,
+             MSG_NOSIGNAL);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
+    if (r < 0) {
+        LOGED(ERROR, ev->domid, "QMP: write to %s", ev->path);
+        return ERROR_FAIL;
+    }
+    ev->tx_done += r;
+    if (ev->tx_done < ev->tx_len) return 0;
+    return libxl__ev_fd_modify(gc, &ev->efd, POLLIN);
+}
+
+static void qmp_fd_ready(libxl__egc *egc, libxl__ev_fd *efd, int fd,
+                         short events, short revents)
+{
+    libxl__ev_qmp *ev = CONTAINER_OF(efd, *ev, efd);
+    EGC_GC;
+    int rc = 0;
+
+    (void)fd;
+    (void)events;
+    if (revents & POLLOUT) rc = qmp_transmit(gc, ev);
+    /* A hang-up is read as the end of the stream. */
+    if (!rc && (revents & ~POLLOUT)) rc = qmp_receive(gc, ev);
+    if (rc) qmp_done(egc, ev, rc > 0 ? 0 : rc);
+}
+
+void libxl__ev_qmp_send(libxl__egc *egc, libxl__ev_qmp *ev, const char *cmd,
+                        const char *const *args)
+{
+    EGC_GC;
+    libxl__gc *const ao_gc = libxl__ao_inprogress_gc(ev->ao);
+    const char **copy = NULL;
+    int i, n = 0, rc;
+
+    /* Kept in the ao's arena: used over several turns of the loop. */
+    ev->path = libxl__sprintf(ao_gc, LIBXL_QMP_SOCKET_DIR "/qmp-libxl-%u",
+                              ev->domid);
+    ev->cmd = libxl__strdup(ao_gc, cmd);
+    while (args && args[n])
+        n++;
+    if (args) {
+        copy = libxl__calloc(ao_gc, n + 1, sizeof(*copy));
+        for (i = 0; i < n; i++)
+            copy[i] = libxl__strdup(ao_gc, args[i]);
+    }
+    ev->args = copy;
+    ev->state = QMP_STATE_GREETING;
+    rc = qmp_connect(gc, ev);
     if (rc) goto out;
-    rc = qmp_greeting(q);
+    ev->rx = libxl__zalloc(NOGC, QMP_MSG_MAX);
+    rc = libxl__ev_fd_register(gc, &ev->efd, qmp_fd_ready, ev->fd, POLLIN);
     if (rc) goto out;
-    rc = qmp_send(q, "qmp_capabilities", NULL, 1);
+    rc = libxl__ev_time_register_rel(ev->ao, &ev->timeout, qmp_timedout,
+                                     LIBXL_QMP_TIMEOUT * 1000);
     if (rc) goto out;
-    rc = qmp_await_reply(q, "qmp_capabilities", 1);
-    if (rc) goto out;
-    rc = qmp_send(q, cmd, args, 2);
-    if (rc) goto out;
-    rc = qmp_await_reply(q, cmd, 2);
+    return;
+
 out:
-    if (q->fd >= 0) close(q->fd);
-    return rc;
+    qmp_done(egc, ev, rc);
 }

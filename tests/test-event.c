@@ -5,6 +5,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/time.h>
@@ -393,6 +394,193 @@ static void test_watch_deregister(void)
     GC_FREE;
 }
 
+/*----- the application's own loop (libxl_osevent_register_hooks) -----*/
+
+static libxl_ctx *setup_hooks(void)
+{
+    libxl_ctx *ctx = setup();
+
+    evloop_hooks_register(ctx);
+    /* the ctx's wakeup pipe, which completions write to */
+    CHECK_INT_EQ(evloop_stats()->fd_register, 1);
+    return ctx;
+}
+
+static void test_hooks_timeout(void)
+{
+    libxl_ctx *ctx = setup_hooks();
+    const struct evloop_stats *st = evloop_stats();
+    struct app_cb cb = { 0 };
+    libxl_asyncop_how how = how_for(&cb);
+
+    ASSERT_INT_EQ(op_sleep(ctx, 30, &how), 0);
+    CHECK(!cb.done);
+    CHECK_INT_EQ(st->timeout_register, 1);
+    CHECK_INT_EQ(st->timers, 1);
+    ASSERT(evloop_run_until(ctx, &cb.done, 2000));
+    CHECK_INT_EQ(cb.rc, 0);
+    CHECK_INT_EQ(cb.calls, 1);
+    /* fired by the app: implicitly deregistered, never modified */
+    CHECK_INT_EQ(st->timeout_occurred, 1);
+    CHECK_INT_EQ(st->timeout_modify, 0);
+    CHECK_INT_EQ(st->timeout_deregister, 0);
+    CHECK_INT_EQ(st->timers, 0);
+}
+
+struct op2 {
+    libxl__ao *ao;
+    libxl__ev_time long_timer, short_timer;
+};
+
+static void op2_long_done(libxl__egc *egc, libxl__ev_time *ev,
+                          const struct timeval *requested_abs, int rc)
+{
+    (void)egc;
+    (void)ev;
+    (void)requested_abs;
+    (void)rc;
+    tap_fail(__FILE__, __LINE__, "a cancelled timeout fired");
+}
+
+static void op2_short_done(libxl__egc *egc, libxl__ev_time *ev,
+                           const struct timeval *requested_abs, int rc)
+{
+    struct op2 *op = CONTAINER_OF(ev, *op, short_timer);
+    EGC_GC;
+
+    (void)requested_abs;
+    (void)rc;
+    libxl__ev_time_deregister(gc, &op->long_timer);
+    CHECK(!libxl__ev_time_isregistered(&op->long_timer));
+    libxl__ao_complete(egc, op->ao, 0);
+}
+
+/* Completes after 20 ms, cancelling a 10 s timeout as it does. */
+static int op_cancel(libxl_ctx *ctx, const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, 0, ao_how);
+    struct op2 *op;
+    int rc;
+
+    GCNEW(op);
+    op->ao = ao;
+    libxl__ev_time_init(&op->long_timer);
+    libxl__ev_time_init(&op->short_timer);
+    rc = libxl__ev_time_register_rel(ao, &op->long_timer, op2_long_done,
+                                     10000);
+    if (!rc) rc = libxl__ev_time_register_rel(ao, &op->short_timer,
+                                              op2_short_done, 20);
+    if (rc) return AO_CREATE_FAIL(rc);
+    return AO_INPROGRESS;
+}
+
+static void test_hooks_timeout_cancel(void)
+{
+    libxl_ctx *ctx = setup_hooks();
+    const struct evloop_stats *st = evloop_stats();
+    struct app_cb cb = { 0 };
+    libxl_asyncop_how how = how_for(&cb);
+
+    ASSERT_INT_EQ(op_cancel(ctx, &how), 0);
+    CHECK_INT_EQ(st->timers, 2);
+    ASSERT(evloop_run_until(ctx, &cb.done, 2000));
+    CHECK_INT_EQ(cb.rc, 0);
+    /* cancelled as libxl does: modified to {0,0}, never deregistered */
+    CHECK_INT_EQ(st->timeout_modify, 1);
+    CHECK_INT_EQ(st->timeout_modify_not_now, 0);
+    CHECK_INT_EQ(st->timeout_deregister, 0);
+    /* the app fires it at once; libxl ignores that occurrence */
+    evloop_run_for(ctx, 50);
+    CHECK_INT_EQ(st->timeout_occurred, 2);
+    CHECK_INT_EQ(st->timers, 0);
+}
+
+static void test_hooks_sync(void)
+{
+    libxl_ctx *ctx = setup_hooks();
+    const struct evloop_stats *st = evloop_stats();
+
+    /* the initiator's own wait fires it; the app's copy is cancelled */
+    CHECK_INT_EQ(op_sleep(ctx, 20, NULL), 0);
+    CHECK_INT_EQ(st->timeout_register, 1);
+    CHECK_INT_EQ(st->timeout_modify, 1);
+    CHECK_INT_EQ(st->timeout_modify_not_now, 0);
+    evloop_run_for(ctx, 50);
+    CHECK_INT_EQ(st->timers, 0);
+}
+
+static int fd_calls;
+static volatile bool fd_done;
+
+static void fd_readable(libxl__egc *egc, libxl__ev_fd *ev, int fd,
+                        short events, short revents)
+{
+    EGC_GC;
+    char c;
+
+    CHECK_INT_EQ(events, POLLIN);
+    CHECK(revents & POLLIN);
+    CHECK_INT_EQ(read(fd, &c, 1), 1);
+    fd_calls++;
+    libxl__ev_fd_deregister(gc, ev);
+    fd_done = true;
+}
+
+static void test_hooks_fd_modify(void)
+{
+    libxl_ctx *ctx = setup_hooks();
+    const struct evloop_stats *st = evloop_stats();
+    GC_INIT(ctx);
+    libxl__ev_fd ev;
+    int p[2];
+
+    ASSERT(!pipe(p));
+    ASSERT_INT_EQ(write(p[1], "x", 1), 1);
+    libxl__ev_fd_init(&ev);
+    ASSERT_INT_EQ(libxl__ev_fd_register(gc, &ev, fd_readable, p[0],
+                                        POLLIN), 0);
+    CHECK_INT_EQ(st->fd_register, 2);
+    /* events 0: registered, but nothing is reported */
+    ASSERT_INT_EQ(libxl__ev_fd_modify(gc, &ev, 0), 0);
+    CHECK_INT_EQ(st->fd_modify, 1);
+    evloop_run_for(ctx, 50);
+    CHECK_INT_EQ(fd_calls, 0);
+    ASSERT_INT_EQ(libxl__ev_fd_modify(gc, &ev, POLLIN), 0);
+    CHECK(evloop_run_until(ctx, &fd_done, 2000));
+    CHECK_INT_EQ(fd_calls, 1);
+    CHECK_INT_EQ(st->fd_deregister, 1);
+    CHECK_INT_EQ(st->handles, 1);
+    CHECK(!libxl__ev_fd_isregistered(&ev));
+    close(p[0]);
+    close(p[1]);
+    GC_FREE;
+}
+
+static void test_hooks_exclude_poll(void)
+{
+    libxl_ctx *ctx = setup_hooks();
+    const struct evloop_stats *st = evloop_stats();
+    struct app_cb cb = { 0 };
+    libxl_asyncop_how how = how_for(&cb);
+    struct pollfd fds[8];
+    struct timeval now;
+    int nfds = ARRAY_LEN(fds), timeout = -1;
+
+    /* one event loop per ctx */
+    gettimeofday(&now, NULL);
+    CHECK_INT_EQ(libxl_osevent_beforepoll(ctx, &nfds, fds, &timeout, now),
+                 ERROR_INVAL);
+    ASSERT_INT_EQ(op_now(ctx, 0, &how), 0);
+    libxl_osevent_afterpoll(ctx, 0, fds, now);
+    CHECK(!cb.done);            /* the app's loop makes it */
+    /* hooks are given once */
+    evloop_hooks_register(ctx);
+    CHECK_INT_EQ(st->fd_register, 1);
+    /* the completion wakes the app's loop, which makes the callback */
+    CHECK(evloop_run_until(ctx, &cb.done, 2000));
+    CHECK_INT_EQ(cb.calls, 1);
+}
+
 static const struct test tests[] = {
     { "callback ao completed at once: called from afterpoll",
       test_callback_after_complete_at_once },
@@ -410,6 +598,14 @@ static const struct test tests[] = {
     { "beforepoll: ERROR_BUFFERFULL", test_bufferfull },
     { "ao_how without callback refused", test_refuse_event_completion },
     { "watch deregistration stops callbacks", test_watch_deregister },
+    { "hooks: a timeout fired by the app's loop", test_hooks_timeout },
+    { "hooks: a cancelled timeout is modified to {0,0}, then ignored",
+      test_hooks_timeout_cancel },
+    { "hooks: a synchronous operation beside the app's loop",
+      test_hooks_sync },
+    { "hooks: fd watch modified, then deregistered", test_hooks_fd_modify },
+    { "hooks: beforepoll refused, register once, completion wakes the loop",
+      test_hooks_exclude_poll },
 };
 
 int main(int argc, char **argv)

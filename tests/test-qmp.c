@@ -3,7 +3,9 @@
  * HVM guests) against a real QEMU, over QMP: controllers of each version
  * in QEMU, refused versions and ports, devices given and taken back,
  * QEMU errors and a missing QEMU leaving nothing behind, listing and
- * lookups, a callback, and the QMP client against a hostile "QEMU".
+ * lookups, a callback, the QMP client against a hostile "QEMU", one
+ * that answers late or never, and everything driven from an application's
+ * own event loop (libxl_osevent_register_hooks).
  *
  * Each test starts its own QEMU (Debian's qemu-system-x86_64; QEMU env
  * var overrides), paused and without devices, listening for QMP where the
@@ -248,9 +250,10 @@ static void on_sigterm(int sig)
     _exit(0);
 }
 
-static void relay_main(int lfd, const char *qemu_sock, const char *logpath)
+static void relay_main(int lfd, const char *qemu_sock, const char *logpath,
+                       int gate)
 {
-    char buf[2][65536];
+    char buf[2][65536], c;
     size_t len[2];
     struct pollfd fds[2];
     bool greeted;
@@ -262,6 +265,8 @@ static void relay_main(int lfd, const char *qemu_sock, const char *logpath)
     for (;;) {
         fds[0] = (struct pollfd){ .fd = accept(lfd, NULL, NULL),
                                   .events = POLLIN };
+        /* held: QEMU is not reached, and nothing answered, until then */
+        if (gate >= 0 && read(gate, &c, 1) != 1) _exit(1);
         fds[1] = (struct pollfd){ .fd = unix_socket(qemu_sock, false),
                                   .events = POLLIN };
         if (fds[0].fd < 0 || fds[1].fd < 0) _exit(1);
@@ -284,20 +289,22 @@ next:
     }
 }
 
-/* The library's QMP for RELAYED goes through a relay to a QEMU at
- * qemu_sock; the relay logs what it rewrote to logpath. */
-static void relay_start(const char *qemu_sock, const char *logpath)
+/* The library's QMP for domid goes through a relay to a QEMU at
+ * qemu_sock; the relay logs what it rewrote to logpath.  With gate >= 0,
+ * each connection is held until a byte can be read from gate. */
+static void relay_start(uint32_t domid, const char *qemu_sock,
+                        const char *logpath, int gate)
 {
     char path[256];
     int lfd;
 
-    snprintf(path, sizeof(path), "%s/qmp-libxl-%d", qmp_dir, RELAYED);
+    snprintf(path, sizeof(path), "%s/qmp-libxl-%u", qmp_dir, domid);
     lfd = unix_socket(path, true);
     fflush(NULL);
     relay_pid = fork();
     ASSERT(relay_pid >= 0);
     if (relay_pid == 0)
-        relay_main(lfd, qemu_sock, logpath);
+        relay_main(lfd, qemu_sock, logpath, gate);
     close(lfd);
 }
 
@@ -342,11 +349,10 @@ static libxl_device_usbctrl dm_ctrl(int version, int ports)
     return c;
 }
 
-static int add_ctrl(libxl_ctx *ctx, uint32_t domid, int version, int ports,
-                    const libxl_asyncop_how *how)
+static int add_ctrl(libxl_ctx *ctx, uint32_t domid, int version, int ports)
 {
     libxl_device_usbctrl c = dm_ctrl(version, ports);
-    int rc = libxl_device_usbctrl_add(ctx, domid, &c, how);
+    int rc = libxl_device_usbctrl_add(ctx, domid, &c, NULL);
 
     libxl_device_usbctrl_dispose(&c);
     return rc;
@@ -431,9 +437,9 @@ static void test_ctrl_versions(void)
     CHECK_INT_EQ(c.version, 2);
     CHECK_INT_EQ(c.ports, 6);
     libxl_device_usbctrl_dispose(&c);
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 1, 0, NULL), 0);
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 3, 4, NULL), 0);
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 3, 0, NULL), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 1, 0), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 3, 4), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 3, 0), 0);
 
     CHECK_QOM(sock, "xenusb-0", "type", "\"usb-ehci\"");
     CHECK_QOM(sock, "xenusb-1", "type", "\"piix3-usb-uhci\"");
@@ -463,27 +469,27 @@ static void test_ctrl_refused(void)
     libxl_ctx *ctx = setup(sock, sizeof(sock));
     libxl_device_usbctrl c;
 
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 1, 3, NULL), ERROR_INVAL);
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 2, 8, NULL), ERROR_INVAL);
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 16, NULL), ERROR_INVAL);
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, -1, NULL), ERROR_INVAL);
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 4, 0, NULL), ERROR_INVAL);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 1, 3), ERROR_INVAL);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 2, 8), ERROR_INVAL);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 16), ERROR_INVAL);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, -1), ERROR_INVAL);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 4, 0), ERROR_INVAL);
     c = dm_ctrl(2, 0);
     c.backend_domid = HVM;      /* QEMU's QMP is dom0's */
     CHECK_INT_EQ(libxl_device_usbctrl_add(ctx, HVM, &c, NULL), ERROR_INVAL);
     libxl_device_usbctrl_dispose(&c);
     /* accepted: the edges */
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 1, 2, NULL), 0);
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 2, 6, NULL), 0);
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 15, NULL), 0);
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 1, NULL), 0);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 1, 2), 0);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 2, 6), 0);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 15), 0);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 1), 0);
     CHECK_QOM(sock, "xenusb-2", "p2", "\"return\": 15");
     CHECK_QOM(sock, "xenusb-4", "type", "DeviceNotFound");
     check_config(HVM, 4, 0);
 
     /* QEMU refuses an id it has: nothing is left of the attempt */
     xs_del(PRIV "/3");
-    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 1, NULL), ERROR_QMP_GENERIC_ERROR);
+    CHECK_INT_EQ(add_ctrl(ctx, HVM, 3, 1), ERROR_QMP_GENERIC_ERROR);
     CHECK(!xs_has(PRIV "/3"));
 }
 
@@ -492,13 +498,13 @@ static void test_no_qemu(void)
     char sock[256];
     libxl_ctx *ctx = setup(sock, sizeof(sock));
 
-    CHECK_INT_EQ(add_ctrl(ctx, NOQEMU, 2, 0, NULL), ERROR_NOTFOUND);
+    CHECK_INT_EQ(add_ctrl(ctx, NOQEMU, 2, 0), ERROR_NOTFOUND);
     CHECK(!xs_has("/libxl/7/device/vusb"));
     CHECK(!xs_has("/local/domain/7/device/vusb"));
     check_config(NOQEMU, 0, 0);
 
     /* QEMU going away: removal still completes (its devices are gone) */
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 2, 0, NULL), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 2, 0), 0);
     stop_children();
     CHECK_INT_EQ(dev_op(ctx, HVM, true, 1, 3, 0, 1), ERROR_NOTFOUND);
     CHECK(!xs_has("/libxl/usbback/1-2"));
@@ -521,7 +527,7 @@ static void test_dev_usb_host_refused(void)
     char sock[256];
     libxl_ctx *ctx = setup(sock, sizeof(sock));
 
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 2, 0, NULL), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 2, 0), 0);
     /* the stick, 1-2 at 1/3, exists in the fake sysfs only */
     CHECK_INT_EQ(dev_op(ctx, HVM, true, 1, 3, 0, 0),
                  ERROR_QMP_GENERIC_ERROR);
@@ -538,8 +544,8 @@ static libxl_ctx *setup_relayed(char *qemu_sock, size_t size, char *logpath,
     libxl_ctx *ctx = setup(qemu_sock, size);
 
     snprintf(logpath, logsize, "%s/relay.log", sysfs_root());
-    relay_start(qemu_sock, logpath);
-    ASSERT_INT_EQ(add_ctrl(ctx, RELAYED, 2, 0, NULL), 0);
+    relay_start(RELAYED, qemu_sock, logpath, -1);
+    ASSERT_INT_EQ(add_ctrl(ctx, RELAYED, 2, 0), 0);
     ASSERT_INT_EQ(dev_op(ctx, RELAYED, true, 1, 2, 0, 2), 0);
     return ctx;
 }
@@ -623,8 +629,8 @@ static void test_list_getinfo(void)
     libxl_usbctrlinfo info;
     int n;
 
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 1, 0, NULL), 0);
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 3, 5, NULL), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 1, 0), 0);
+    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 3, 5), 0);
     list = libxl_device_usbctrl_list(ctx, HVM, &n);
     ASSERT_INT_EQ(n, 2);
     CHECK_INT_EQ(list[0].type, LIBXL_USBCTRL_TYPE_DEVICEMODEL);
@@ -682,10 +688,10 @@ static void test_callback(void)
     char sock[256];
     libxl_ctx *ctx = setup(sock, sizeof(sock));
     libxl_asyncop_how how = { .callback = ao_callback };
-    libxl_device_usbctrl c;
+    libxl_device_usbctrl c = dm_ctrl(3, 0);   /* the caller's until done */
 
     cb_rc = 1;
-    ASSERT_INT_EQ(add_ctrl(ctx, HVM, 3, 0, &how), 0);
+    ASSERT_INT_EQ(libxl_device_usbctrl_add(ctx, HVM, &c, &how), 0);
     CHECK(!cb_done);     /* completes from the poll loop, not inside */
     ASSERT(test_poll_until(ctx, &cb_done, 5000));
     CHECK_INT_EQ(cb_rc, 0);
@@ -693,8 +699,6 @@ static void test_callback(void)
 
     cb_done = false;
     cb_rc = 1;
-    libxl_device_usbctrl_init(&c);
-    c.devid = 0;
     ASSERT_INT_EQ(libxl_device_usbctrl_remove(ctx, HVM, &c, &how), 0);
     CHECK(!cb_done);
     ASSERT(test_poll_until(ctx, &cb_done, 5000));
@@ -705,9 +709,11 @@ static void test_callback(void)
     /* a QEMU error comes through the callback too */
     cb_done = false;
     cb_rc = 1;
-    ASSERT_INT_EQ(add_ctrl(ctx, NOQEMU, 2, 0, &how), 0);
+    c = dm_ctrl(2, 0);
+    ASSERT_INT_EQ(libxl_device_usbctrl_add(ctx, NOQEMU, &c, &how), 0);
     ASSERT(test_poll_until(ctx, &cb_done, 5000));
     CHECK_INT_EQ(cb_rc, ERROR_NOTFOUND);
+    libxl_device_usbctrl_dispose(&c);
 }
 
 /*----- a hostile QEMU -----*/
@@ -777,7 +783,7 @@ static void test_hostile_qemu(void)
     for (i = 0; i < ARRAY_LEN(cases); i++) {
         tap_diag("a QEMU that sends %s", cases[i].what);
         fake_qemu_start(cases[i].text, cases[i].len);
-        CHECK_INT_EQ(add_ctrl(ctx, NOQEMU, 2, 0, NULL),
+        CHECK_INT_EQ(add_ctrl(ctx, NOQEMU, 2, 0),
                      ERROR_PROTOCOL_ERROR_QMP);
         fake_qemu_stop();
         CHECK(!xs_has("/libxl/7/device/vusb"));
@@ -793,11 +799,174 @@ static void test_hostile_qemu(void)
     strcat(big, "\"}\n");
     fake_qemu_start(big, strlen(big));
     free(big);
-    CHECK_INT_EQ(add_ctrl(ctx, NOQEMU, 2, 0, NULL),
+    CHECK_INT_EQ(add_ctrl(ctx, NOQEMU, 2, 0),
                  ERROR_PROTOCOL_ERROR_QMP);
     fake_qemu_stop();
     CHECK(!xs_has("/libxl/7/device/vusb"));
     check_config(NOQEMU, 0, 0);
+}
+
+/*----- a QEMU that answers late, or never -----*/
+
+/*
+ * NOQEMU's QMP goes to domain HVM's QEMU through a relay that holds each
+ * connection until the test writes a byte to *gate_w.  An operation with
+ * a callback is started; it must return before QEMU answered.
+ */
+/* call returns 0 within 3 s; a client that waits for QEMU inside it is
+ * killed by SIGALRM (which the runner reports as a timeout). */
+#define RETURNS_AT_ONCE(call) do { \
+    unsigned left_ = alarm(3); \
+    ASSERT_INT_EQ((call), 0); \
+    alarm(left_); } while (0)
+
+static void held_start(char *logpath, size_t size, const char *sock,
+                       int *gate_w)
+{
+    int gate[2];
+
+    ASSERT(!pipe(gate));
+    snprintf(logpath, size, "%s/relay.log", sysfs_root());
+    relay_start(NOQEMU, sock, logpath, gate[0]);
+    close(gate[0]);
+    *gate_w = gate[1];
+    cb_done = false;
+    cb_rc = 1;
+}
+
+/* One operation through the held relay: it returns first, is still
+ * waiting 300 ms later, and completes once QEMU is let answer. */
+#define HELD(ctx, gate, call) do { \
+    cb_done = false; \
+    cb_rc = 1; \
+    RETURNS_AT_ONCE(call); \
+    CHECK(!test_poll_until((ctx), &cb_done, 300)); \
+    ASSERT_INT_EQ(write((gate), "g", 1), 1); \
+    ASSERT(test_poll_until((ctx), &cb_done, 5000)); \
+    CHECK_INT_EQ(cb_rc, 0); } while (0)
+
+static void test_held_qemu(void)
+{
+    char sock[256], logpath[256];
+    libxl_ctx *ctx = setup(sock, sizeof(sock));
+    libxl_asyncop_how how = { .callback = ao_callback };
+    libxl_device_usbctrl c = dm_ctrl(2, 0);
+    libxl_device_usbdev d;
+    int gate;
+
+    held_start(logpath, sizeof(logpath), sock, &gate);
+    HELD(ctx, gate, libxl_device_usbctrl_add(ctx, NOQEMU, &c, &how));
+    CHECK_QOM(sock, "xenusb-0", "type", "\"usb-ehci\"");
+    check_config(NOQEMU, 1, 0);
+
+    libxl_device_usbdev_init(&d);
+    d.type = LIBXL_USBDEV_TYPE_HOSTDEV;
+    d.u.hostdev.hostbus = 1;
+    d.u.hostdev.hostaddr = 2;
+    d.ctrl = 0;
+    d.port = 2;
+    HELD(ctx, gate, libxl_device_usbdev_add(ctx, NOQEMU, &d, &how));
+    CHECK_QOM(sock, "xenusb-1-2", "port", "\"return\": \"2\"");
+    CHECK_XS("/libxl/usbback/1-1/owner", "7/0/2");
+    HELD(ctx, gate, libxl_device_usbdev_remove(ctx, NOQEMU, &d, &how));
+    CHECK_QOM(sock, "xenusb-1-2", "port", "DeviceNotFound");
+    CHECK(!xs_has("/libxl/usbback/1-1"));
+    libxl_device_usbdev_dispose(&d);
+
+    HELD(ctx, gate, libxl_device_usbctrl_remove(ctx, NOQEMU, &c, &how));
+    CHECK(!xs_has("/libxl/7/device/vusb"));
+    check_config(NOQEMU, 0, 0);
+    libxl_device_usbctrl_dispose(&c);
+    close(gate);
+}
+
+/* A controller add that QEMU never answers (it times out), or whose
+ * QEMU side goes away mid-exchange: an error, and nothing left. */
+static void held_add_fails(bool qemu_goes, int want)
+{
+    char sock[256], logpath[256];
+    libxl_ctx *ctx = setup(sock, sizeof(sock));
+    libxl_asyncop_how how = { .callback = ao_callback };
+    libxl_device_usbctrl c = dm_ctrl(2, 0);
+    long long t0 = now_ms();
+    int gate;
+
+    held_start(logpath, sizeof(logpath), sock, &gate);
+    RETURNS_AT_ONCE(libxl_device_usbctrl_add(ctx, NOQEMU, &c, &how));
+    CHECK(!test_poll_until(ctx, &cb_done, 200));
+    if (qemu_goes) fake_qemu_stop();
+    ASSERT(test_poll_until(ctx, &cb_done, 20000));
+    CHECK_INT_EQ(cb_rc, want);
+    tap_diag("failed after %lld ms", now_ms() - t0);
+    CHECK(!xs_has("/libxl/7/device/vusb"));
+    check_config(NOQEMU, 0, 0);
+    libxl_device_usbctrl_dispose(&c);
+    close(gate);
+}
+
+static void test_silent_qemu(void)
+{
+    held_add_fails(false, ERROR_TIMEDOUT);
+}
+
+static void test_qemu_gone(void)
+{
+    held_add_fails(true, ERROR_PROTOCOL_ERROR_QMP);
+}
+
+/*----- the application's own event loop -----*/
+
+/* Runs one operation with a callback through the app's loop. */
+#define HOOKED(ctx, call) do { \
+    cb_done = false; \
+    cb_rc = 1; \
+    ASSERT_INT_EQ((call), 0); \
+    CHECK(!cb_done); \
+    ASSERT(evloop_run_until((ctx), &cb_done, 5000)); \
+    CHECK_INT_EQ(cb_rc, 0); } while (0)
+
+static void test_hooks_attach_detach(void)
+{
+    char sock[256], logpath[256];
+    libxl_ctx *ctx = setup(sock, sizeof(sock));
+    const struct evloop_stats *st = evloop_stats();
+    libxl_asyncop_how how = { .callback = ao_callback };
+    libxl_device_usbctrl c = dm_ctrl(2, 0);
+    libxl_device_usbdev d;
+
+    evloop_hooks_register(ctx);
+    snprintf(logpath, sizeof(logpath), "%s/relay.log", sysfs_root());
+    relay_start(RELAYED, sock, logpath, -1);
+    HOOKED(ctx, libxl_device_usbctrl_add(ctx, RELAYED, &c, &how));
+    libxl_device_usbdev_init(&d);
+    d.type = LIBXL_USBDEV_TYPE_HOSTDEV;
+    d.u.hostdev.hostbus = 1;
+    d.u.hostdev.hostaddr = 2;
+    d.ctrl = 0;
+    d.port = 2;
+    HOOKED(ctx, libxl_device_usbdev_add(ctx, RELAYED, &d, &how));
+    CHECK_QOM(sock, "xenusb-1-2", "port", "\"return\": \"2\"");
+    CHECK_XS("/libxl/usbback/1-1/owner", "6/0/2");
+    HOOKED(ctx, libxl_device_usbdev_remove(ctx, RELAYED, &d, &how));
+    CHECK_QOM(sock, "xenusb-1-2", "port", "DeviceNotFound");
+    HOOKED(ctx, libxl_device_usbctrl_remove(ctx, RELAYED, &c, &how));
+    CHECK(!xs_has("/libxl/6/device/vusb"));
+    check_config(RELAYED, 0, 0);
+    libxl_device_usbdev_dispose(&d);
+    libxl_device_usbctrl_dispose(&c);
+
+    /* each exchange: its socket watched for output only while sending,
+     * its timeout cancelled as libxl does, everything let go */
+    tap_diag("hooks: %d fd registrations, %d modifications; %d timeouts, "
+             "%d cancelled", st->fd_register, st->fd_modify,
+             st->timeout_register, st->timeout_modify);
+    CHECK(st->fd_register >= 5);                /* the pipe and 4 QMP */
+    CHECK(st->fd_modify >= 8);
+    CHECK_INT_EQ(st->timeout_modify_not_now, 0);
+    CHECK_INT_EQ(st->timeout_deregister, 0);
+    evloop_run_for(ctx, 50);
+    CHECK_INT_EQ(st->timers, 0);
+    CHECK_INT_EQ(st->handles, 1);               /* the ctx's wakeup pipe */
 }
 
 static const struct test tests[] = {
@@ -811,6 +980,12 @@ static const struct test tests[] = {
     { "list, getinfo, devid lookup", test_list_getinfo },
     { "add and remove with a callback", test_callback },
     { "a hostile QEMU: protocol errors, nothing left", test_hostile_qemu },
+    { "a held QEMU: the call returns first, the loop completes it",
+      test_held_qemu },
+    { "a silent QEMU: timed out, nothing left", test_silent_qemu },
+    { "QEMU gone mid-exchange: an error, nothing left", test_qemu_gone },
+    { "attach and detach driven only through the app's event hooks",
+      test_hooks_attach_detach },
 };
 
 int main(int argc, char **argv)

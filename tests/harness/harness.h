@@ -259,4 +259,33 @@ libxl_ctx *test_ctx_logging_to(xentoollog_logger *lg);
 bool test_poll_until(libxl_ctx *ctx, const volatile bool *done,
                      int timeout_ms);
 
+/*----- the application's own event loop, as libvirt's libxl driver -----*/
+
+/*
+ * evloop.c: an event loop of the application's, with a table of handles
+ * (fd, events) and of timers (relative, re-armed until removed, -1 is
+ * off), into which libxl is plugged with libxl_osevent_register_hooks the
+ * way libvirt's libxl driver plugs it into its own (libxlFDRegisterEventHook
+ * and the others, src/libxl/libxl_domain.c): a timer that fires is
+ * disabled, libxl_osevent_occurred_timeout is called, then it is removed;
+ * libxl's timeout_modify sets it to fire at once.  One loop per test
+ * process.  evloop_hooks_register gives it to ctx; evloop_run_until runs
+ * it until *done or timeout_ms passes (returns whether *done was reached).
+ */
+struct evloop_stats {
+    int fd_register, fd_modify, fd_deregister;
+    int timeout_register, timeout_modify, timeout_deregister;
+    int timeout_modify_not_now;     /* abs other than {0,0}: libxl's rule */
+    int fd_occurred, timeout_occurred;
+    int handles, timers;            /* in the tables now */
+};
+void evloop_hooks_register(libxl_ctx *ctx);
+bool evloop_run_until(libxl_ctx *ctx, const volatile bool *done,
+                      int timeout_ms);
+/* Runs the loop for ms, whatever happens. */
+void evloop_run_for(libxl_ctx *ctx, int ms);
+const struct evloop_stats *evloop_stats(void);
+/* The next fd_register (n = 1) or the n-th from now fails. */
+void evloop_fail_fd_register(int n);
+
 #endif /* TESTS_HARNESS_H */
