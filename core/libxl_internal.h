@@ -1,8 +1,9 @@
 /*
  * libxl_internal.h - the core's internal API, in libxl's idioms: per-call
  * arena (gc), logging, xenstore helpers, domain lookup, asynchronous
- * operations (ao) with xenstore watches and timeouts, device state waits,
- * the domain lock and what is kept of each domain outside xenstore.
+ * operations (ao) with fd watches, xenstore watches and timeouts, device
+ * state waits, a QMP client as a sub-operation, the domain lock and what
+ * is kept of each domain outside xenstore.
  *
  * Everything here is hidden (the library is built with
  * -fvisibility=hidden); only the public headers export symbols.
