@@ -96,16 +96,20 @@ static char *vusb_be_path(libxl__gc *gc, const libxl_device_usbctrl *c,
 /*----- controllers: the toolstack's view -----*/
 
 /*
- * Takes the backend domid from a controller's backend path and checks the
- * path is exactly the one that controller (type, devid) of domid has.
+ * Takes the backend domid and the type (pv or qusb: the backend's kind)
+ * from a controller's backend path, and checks the path is exactly the
+ * one that controller of domid has.
  */
 static int usbctrl_parse_be_path(libxl__gc *gc, uint32_t domid,
                                  libxl_device_usbctrl *usbctrl,
                                  const char *be_path)
 {
+    static const libxl_usbctrl_type types[] = { LIBXL_USBCTRL_TYPE_PV,
+                                                LIBXL_USBCTRL_TYPE_QUSB };
     static const char prefix[] = "/local/domain/";
     char *num = NULL, *slash;
     long long bdomid;
+    int i;
 
     if (!strncmp(be_path, prefix, strlen(prefix)))
         num = libxl__strdup(gc, be_path + strlen(prefix));
@@ -114,8 +118,11 @@ static int usbctrl_parse_be_path(libxl__gc *gc, uint32_t domid,
         *slash = 0;
         if (!libxl__strtoint(num, 0, INT32_MAX, &bdomid)) {
             usbctrl->backend_domid = bdomid;
-            if (!strcmp(be_path, vusb_be_path(gc, usbctrl, domid)))
-                return 0;
+            for (i = 0; i < (int)ARRAY_SIZE(types); i++) {
+                usbctrl->type = types[i];
+                if (!strcmp(be_path, vusb_be_path(gc, usbctrl, domid)))
+                    return 0;
+            }
         }
     }
     LOGD(ERROR, domid, "USB controller %d: bad backend path \"%s\"",
@@ -125,8 +132,10 @@ static int usbctrl_parse_be_path(libxl__gc *gc, uint32_t domid,
 
 /*
  * Type and backend of controller devid of domid, from the private libxl
- * dir (toolstack-owned): enough to name its ports.  ERROR_NOTFOUND if
- * there is no such controller.
+ * dir (toolstack-owned): enough to name its ports.  A xenbus controller's
+ * backend path tells both (one read); only one without (devicemodel, or
+ * none) has its type read.  ERROR_NOTFOUND if there is no such
+ * controller.
  */
 static int usbctrl_read_backend(libxl__gc *gc, xs_transaction_t t,
                                 uint32_t domid, int devid,
@@ -136,6 +145,12 @@ static int usbctrl_read_backend(libxl__gc *gc, xs_transaction_t t,
     const char *type, *be_path;
     int rc;
 
+    usbctrl->devid = devid;
+    rc = libxl__xs_read_checked(gc, t, GCSPRINTF("%s/backend", libxl_path),
+                                &be_path);
+    if (rc) return rc;
+    if (be_path) return usbctrl_parse_be_path(gc, domid, usbctrl, be_path);
+
     rc = libxl__xs_read_checked(gc, t, GCSPRINTF("%s/type", libxl_path),
                                 &type);
     if (rc) return rc;
@@ -143,22 +158,34 @@ static int usbctrl_read_backend(libxl__gc *gc, xs_transaction_t t,
         LOGD(DEBUG, domid, "No USB controller %d", devid);
         return ERROR_NOTFOUND;
     }
-    usbctrl->devid = devid;
     if (libxl_usbctrl_type_from_string(type, &usbctrl->type) ||
-        !usbctrl_type_is_supported(usbctrl->type)) {
-        LOGD(ERROR, domid, "USB controller %d: type \"%s\" not supported",
-             devid, type);
+        !usbctrl_is_dm(usbctrl)) {
+        LOGD(ERROR, domid, "USB controller %d: type \"%s\" without a "
+             "backend path is not supported", devid, type);
         return ERROR_FAIL;
     }
+    usbctrl->backend_domid = 0;     /* QEMU answers to the toolstack */
+    return 0;
+}
 
-    if (usbctrl_is_dm(usbctrl)) {
-        usbctrl->backend_domid = 0;     /* QEMU answers to the toolstack */
-        return 0;
-    }
-    rc = libxl__xs_read_mandatory(gc, t, GCSPRINTF("%s/backend", libxl_path),
-                                  &be_path);
+/* Type, backend and ports of controller devid of domid: what giving and
+ * taking back devices need.  ERROR_NOTFOUND if there is no such
+ * controller. */
+static int usbctrl_read_ports(libxl__gc *gc, xs_transaction_t t,
+                              uint32_t domid, int devid,
+                              libxl_device_usbctrl *usbctrl)
+{
+    long long val;
+    int rc;
+
+    rc = usbctrl_read_backend(gc, t, domid, devid, usbctrl);
     if (rc) return rc;
-    return usbctrl_parse_be_path(gc, domid, usbctrl, be_path);
+    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/num-ports",
+                                vusb_be_path(gc, usbctrl, domid)),
+                            1, USBIF_MAX_PORTNR, &val);
+    if (rc) return rc;
+    usbctrl->ports = val;
+    return 0;
 }
 
 /*
@@ -169,30 +196,28 @@ static int usbctrl_read_backend(libxl__gc *gc, xs_transaction_t t,
 static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
                         int devid, libxl_device_usbctrl *usbctrl)
 {
-    const char *be_path;
     long long val;
     int rc;
 
-    rc = usbctrl_read_backend(gc, t, domid, devid, usbctrl);
+    rc = usbctrl_read_ports(gc, t, domid, devid, usbctrl);
     if (rc) return rc;
-    be_path = vusb_be_path(gc, usbctrl, domid);
-    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/usb-ver", be_path), 1,
-                            usbctrl_is_dm(usbctrl) ? USB_DM_MAX_VERSION : 2,
+    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/usb-ver",
+                                vusb_be_path(gc, usbctrl, domid)),
+                            1, usbctrl_is_dm(usbctrl) ? USB_DM_MAX_VERSION
+                                                      : 2,
                             &val);
     if (rc) return rc;
     usbctrl->version = val;
-    rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/num-ports", be_path),
-                            1, USBIF_MAX_PORTNR, &val);
-    if (rc) return rc;
-    usbctrl->ports = val;
     return 0;
 }
 
-/* A controller that exists, logged as an error if it does not. */
-static int usbctrl_read_existing(libxl__gc *gc, uint32_t domid, int devid,
+/* A controller that exists (usbctrl_read_ports), logged as an error if
+ * it does not. */
+static int usbctrl_read_existing(libxl__gc *gc, xs_transaction_t t,
+                                 uint32_t domid, int devid,
                                  libxl_device_usbctrl *usbctrl)
 {
-    int rc = usbctrl_read(gc, XBT_NULL, domid, devid, usbctrl);
+    int rc = usbctrl_read_ports(gc, t, domid, devid, usbctrl);
 
     if (rc == ERROR_NOTFOUND)
         LOGD(ERROR, domid, "No USB controller %d", devid);
@@ -291,6 +316,23 @@ static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
     return 0;
 }
 
+/*----- every mutating operation: its ao, its domain, the lock -----*/
+
+typedef struct usb_op usb_op;
+typedef void usb_op_fn(libxl__egc *egc, usb_op *op);
+struct usb_op {
+    /* filled in by usb_op_start */
+    libxl__ao *ao;
+    uint32_t domid;
+    usb_op_fn *locked;          /* runs with the lock held */
+    /* private */
+    libxl__domain_lock lock;
+    const char *uuid;           /* looked up once locked; NULL: gone */
+    long long gen;              /* the generation (below) as this
+                                 * operation last saw it; -1: unknown */
+    long long gen_next;         /* what a transaction counts it up to */
+};
+
 /*
  * Every change to a domain's controllers or ports, made in a transaction,
  * also counts up /libxl/<domid>/usb-generation; the persisted
@@ -319,27 +361,39 @@ static int usb_gen_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
     return 0;
 }
 
-static int usb_gen_bump(libxl__gc *gc, xs_transaction_t t, uint32_t domid)
+/* Counts the generation up in t; op->gen has it once t commits
+ * (usb_txn_commit). */
+static int usb_gen_bump(libxl__gc *gc, xs_transaction_t t, usb_op *op)
 {
     long long gen;
     int rc;
 
-    rc = usb_gen_read(gc, t, domid, &gen);
+    rc = usb_gen_read(gc, t, op->domid, &gen);
     if (rc) return rc;
-    return libxl__xs_printf(gc, t, usb_gen_path(gc, domid), "%lld",
-                            (gen + 1) % INT_MAX);
+    op->gen_next = (gen + 1) % INT_MAX;
+    return libxl__xs_printf(gc, t, usb_gen_path(gc, op->domid), "%lld",
+                            op->gen_next);
+}
+
+/* libxl__xs_transaction_commit of a transaction that counted the
+ * generation up. */
+static int usb_txn_commit(libxl__gc *gc, usb_op *op, xs_transaction_t *t)
+{
+    int rc = libxl__xs_transaction_commit(gc, t);
+
+    if (!rc) op->gen = op->gen_next;
+    return rc;
 }
 
 /* Puts busid ("": none) on a port, in transaction t, which counts. */
-static int usbctrl_port_write(libxl__gc *gc, xs_transaction_t t,
-                              uint32_t domid,
+static int usbctrl_port_write(libxl__gc *gc, xs_transaction_t t, usb_op *op,
                               const libxl_device_usbctrl *usbctrl, int port,
                               const char *busid)
 {
     int rc = libxl__xs_write_checked(gc, t,
-                 usbctrl_port_path(gc, domid, usbctrl, port), busid);
+                 usbctrl_port_path(gc, op->domid, usbctrl, port), busid);
 
-    return rc ? rc : usb_gen_bump(gc, t, domid);
+    return rc ? rc : usb_gen_bump(gc, t, op);
 }
 
 /*----- the ownership record: whose a host device is -----*/
@@ -368,15 +422,14 @@ out:
     return rc;
 }
 
-/* The record, or o->domid = INVALID_DOMID if none or stale. */
-static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
-                          const char *busid, libxl__usbhost_owner *o)
+/* Takes o, a record of busid, as nobody's (INVALID_DOMID) if stale. */
+static int usb_owner_check(libxl__gc *gc, xs_transaction_t t,
+                           const char *busid, libxl__usbhost_owner *o)
 {
     bool holds;
     int rc;
 
-    rc = libxl__usbhost_owner_read(gc, t, busid, o);
-    if (rc || o->domid == INVALID_DOMID) return rc;
+    if (o->domid == INVALID_DOMID) return 0;
     rc = usb_port_holds(gc, t, o->domid, o->ctrl, o->port, busid, &holds);
     if (rc) return rc;
     if (!holds) {
@@ -386,6 +439,29 @@ static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
         o->domid = INVALID_DOMID;
     }
     return 0;
+}
+
+/* The record, or o->domid = INVALID_DOMID if none or stale. */
+static int usb_owner_read(libxl__gc *gc, xs_transaction_t t,
+                          const char *busid, libxl__usbhost_owner *o)
+{
+    int rc = libxl__usbhost_owner_read(gc, t, busid, o);
+
+    return rc ? rc : usb_owner_check(gc, t, busid, o);
+}
+
+/*
+ * The record of busid, read from port of ctrl of domid, which holds it: a
+ * record naming that port is current without a second look.
+ */
+static int usb_owner_read_at(libxl__gc *gc, uint32_t domid, int ctrl,
+                             int port, const char *busid,
+                             libxl__usbhost_owner *o)
+{
+    int rc = libxl__usbhost_owner_read(gc, XBT_NULL, busid, o);
+
+    if (rc || libxl__usbhost_owner_is(o, domid, ctrl, port)) return rc;
+    return usb_owner_check(gc, XBT_NULL, busid, o);
 }
 
 /* The first port of domid's dom0-served controllers that holds busid. */
@@ -502,10 +578,10 @@ static int usbdev_read(libxl__gc *gc, uint32_t domid,
     rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
     if (rc == ERROR_INVAL || (!rc && !busid)) return ERROR_NOTFOUND;
     if (rc) return rc;
-    rc = usb_owner_read(gc, XBT_NULL, busid, &o);
+    rc = usb_owner_read_at(gc, domid, usbctrl->devid, port, busid, &o);
     if (rc) return rc;
-    if (o.domid != INVALID_DOMID && !libxl__usbhost_owner_is(&o, domid, usbctrl->devid,
-                                                  port)) {
+    if (o.domid != INVALID_DOMID &&
+        !libxl__usbhost_owner_is(&o, domid, usbctrl->devid, port)) {
         LOGD(WARN, domid, "Ignoring controller %d port %d: it holds %s, "
              "which is domain %u's (controller %d port %d)", usbctrl->devid,
              port, busid, o.domid, o.ctrl, o.port);
@@ -552,36 +628,36 @@ static int usbdev_list_ctrl(libxl__gc *gc, uint32_t domid,
 
 #define USB_CONFIG_USERID "json"
 
-int libxl__get_domain_usb_config(libxl__gc *gc, uint32_t domid,
+int libxl__get_domain_usb_config(libxl__gc *gc, const char *uuid,
                                  libxl_domain_usb_config *cfg)
 {
     char *text;
     int rc;
 
-    rc = libxl__userdata_retrieve(gc, domid, USB_CONFIG_USERID, &text);
+    rc = libxl__userdata_retrieve(gc, uuid, USB_CONFIG_USERID, &text);
     if (rc || !text) return rc;
     rc = libxl_domain_usb_config_from_json(CTX, cfg, text);
     if (rc)
-        LOGD(ERROR, domid, "The domain's persisted USB configuration "
-             "(<uuid>." USB_CONFIG_USERID " in the state directory) is not "
-             "valid; remove it, and the next operation rebuilds it from "
-             "xenstore");
+        LOG(ERROR, "The persisted USB configuration of domain %s (%s."
+            USB_CONFIG_USERID " in the state directory) is not valid; "
+            "remove it, and the next operation rebuilds it from xenstore",
+            uuid, uuid);
     return rc;
 }
 
-int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
+int libxl__set_domain_usb_config(libxl__gc *gc, const char *uuid,
                                  libxl_domain_usb_config *cfg)
 {
     char *text = libxl_domain_usb_config_to_json(CTX, cfg);
 
     if (!text) return ERROR_FAIL;
     libxl__ptr_add(gc, text);
-    return libxl__userdata_store(gc, domid, USB_CONFIG_USERID, text);
+    return libxl__userdata_store(gc, uuid, USB_CONFIG_USERID, text);
 }
 
-int libxl__remove_domain_usb_config(libxl__gc *gc, uint32_t domid)
+int libxl__remove_domain_usb_config(libxl__gc *gc, const char *uuid)
 {
-    return libxl__userdata_destroy(gc, domid, USB_CONFIG_USERID);
+    return libxl__userdata_destroy(gc, uuid, USB_CONFIG_USERID);
 }
 
 /* What xenstore says the domain has, as the configuration lists it. */
@@ -609,13 +685,6 @@ static int usb_config_from_xenstore(libxl__gc *gc, uint32_t domid,
         if (rc) return rc;
     }
     return 0;
-}
-
-/* A domain that died may leave its devices for its toolstack to take
- * back, but its uuid can no longer be read. */
-static bool usb_domain_is_gone(libxl__gc *gc, uint32_t domid)
-{
-    return !libxl__xs_read(gc, XBT_NULL, libxl__xs_get_dompath(gc, domid));
 }
 
 /* Drops controller devid with its devices (port 0) or the device at
@@ -668,23 +737,27 @@ static void usb_config_change(libxl__gc *gc, libxl_domain_usb_config *cfg,
  * from an operation that died, and is rebuilt from xenstore first (the
  * change still applied: a device being attached is not listed yet).
  */
-static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
+static int usb_config_update(libxl__gc *gc, usb_op *op, int devid,
                              int port, const libxl_device_usbctrl *usbctrl,
                              const libxl_device_usbdev *usbdev)
 {
+    const uint32_t domid = op->domid;
     libxl_domain_usb_config cfg;
     long long gen;
     int rc = 0;
 
     libxl_domain_usb_config_init(&cfg);
-    if (usb_domain_is_gone(gc, domid)) {
+    if (!op->uuid) {
         LOGD(DEBUG, domid, "The domain is gone: its persisted USB "
              "configuration, named by its uuid, is left as it is");
         goto out;
     }
-    rc = usb_gen_read(gc, XBT_NULL, domid, &gen);
-    if (rc) goto out;
-    rc = libxl__get_domain_usb_config(gc, domid, &cfg);
+    if (op->gen < 0) {
+        rc = usb_gen_read(gc, XBT_NULL, domid, &op->gen);
+        if (rc) goto out;
+    }
+    gen = op->gen;
+    rc = libxl__get_domain_usb_config(gc, op->uuid, &cfg);
     if (rc) goto out;
     if (devid < 0 && cfg.generation == gen) goto out;   /* up to date */
     if (devid < 0 ||
@@ -702,30 +775,19 @@ static int usb_config_update(libxl__gc *gc, uint32_t domid, int devid,
     /* Also after a rebuild: a device being attached is not listed yet. */
     usb_config_change(gc, &cfg, devid, port, usbctrl, usbdev);
     cfg.generation = gen;
-    rc = libxl__set_domain_usb_config(gc, domid, &cfg);
+    rc = libxl__set_domain_usb_config(gc, op->uuid, &cfg);
 out:
     libxl_domain_usb_config_dispose(&cfg);
     return rc;
 }
 
 /* Repairs the configuration if an earlier operation left it behind. */
-static int usb_config_sync(libxl__gc *gc, uint32_t domid)
+static int usb_config_sync(libxl__gc *gc, usb_op *op)
 {
-    return usb_config_update(gc, domid, -1, -1, NULL, NULL);
+    return usb_config_update(gc, op, -1, -1, NULL, NULL);
 }
 
-/*----- every mutating operation: its ao, its domain, the lock -----*/
-
-typedef struct usb_op usb_op;
-typedef void usb_op_fn(libxl__egc *egc, usb_op *op);
-struct usb_op {
-    /* filled in by usb_op_start */
-    libxl__ao *ao;
-    uint32_t domid;
-    usb_op_fn *locked;          /* runs with the lock held */
-    /* private */
-    libxl__domain_lock lock;
-};
+/*----- the operation's life -----*/
 
 static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
                                  int rc);
@@ -741,7 +803,7 @@ static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
     STATE_AO_GC(op->ao);
 
     if (rc && op->lock.fd >= 0)
-        usb_config_sync(gc, op->domid);
+        usb_config_sync(gc, op);
     libxl__domain_lock_release(gc, &op->lock);
     libxl__ao_complete(egc, ao, rc);
 }
@@ -753,6 +815,8 @@ static void usb_op_start(libxl__egc *egc, usb_op *op, libxl__ao *ao,
     op->ao = ao;
     op->domid = domid;
     op->locked = locked;
+    op->uuid = NULL;
+    op->gen = -1;
     libxl__domain_lock_init(&op->lock);
     op->lock.ao = ao;
     op->lock.domid = domid;
@@ -760,15 +824,30 @@ static void usb_op_start(libxl__egc *egc, usb_op *op, libxl__ao *ao,
     libxl__domain_lock_acquire(egc, &op->lock);
 }
 
+/* A domain that died may leave its devices for its toolstack to take
+ * back, but its uuid can no longer be read: op->uuid is then NULL. */
 static void usb_op_lock_acquired(libxl__egc *egc, libxl__domain_lock *dl,
                                  int rc)
 {
     usb_op *op = CONTAINER_OF(dl, *op, lock);
+    STATE_AO_GC(op->ao);
 
-    if (rc)
-        usb_op_complete(egc, op, rc);
-    else
-        op->locked(egc, op);
+    if (rc) goto out;
+    rc = libxl__domain_uuid_string(gc, op->domid, &op->uuid);
+    if (rc == ERROR_DOMAIN_NOTFOUND) rc = 0;
+    if (rc) goto out;
+    op->locked(egc, op);
+    return;
+out:
+    usb_op_complete(egc, op, rc);
+}
+
+/* For an operation that gives the domain something: it must exist. */
+static int usb_op_check_domain(libxl__gc *gc, const usb_op *op)
+{
+    if (op->uuid) return 0;
+    LOGD(ERROR, op->domid, "no such domain");
+    return ERROR_DOMAIN_NOTFOUND;
 }
 
 /*
@@ -795,8 +874,7 @@ typedef void usbctrl_add_callback(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc);
 struct usbctrl_add_state {
     /* filled in by the caller */
-    libxl__ao *ao;
-    uint32_t domid;
+    usb_op *op;                      /* the operation it is part of */
     libxl_device_usbctrl *usbctrl;   /* updated with what was chosen */
     usbctrl_add_callback *callback;
     /* private */
@@ -1023,9 +1101,10 @@ static int xs_rm_with_parents(libxl__gc *gc, xs_transaction_t t,
 }
 
 /* Removes every trace of a controller from xenstore. */
-static int usbctrl_del_xenstore(libxl__gc *gc, uint32_t domid,
+static int usbctrl_del_xenstore(libxl__gc *gc, usb_op *op,
                                 const libxl_device_usbctrl *usbctrl)
 {
+    const uint32_t domid = op->domid;
     xs_transaction_t t = XBT_NULL;
     int rc;
 
@@ -1046,12 +1125,14 @@ static int usbctrl_del_xenstore(libxl__gc *gc, uint32_t domid,
         /* The last controller takes the generation with it: nothing is
          * left behind, and every operation rebuilds a file that is not
          * at the generation xenstore has (absent: 0) before it counts. */
-        if (libxl__xs_read(gc, t, GCSPRINTF("/libxl/%u/device", domid)))
-            rc = usb_gen_bump(gc, t, domid);
-        else
+        if (libxl__xs_read(gc, t, GCSPRINTF("/libxl/%u/device", domid))) {
+            rc = usb_gen_bump(gc, t, op);
+        } else {
+            op->gen_next = 0;
             rc = libxl__xs_rm_checked(gc, t, usb_gen_path(gc, domid));
+        }
         if (rc) goto out;
-        rc = libxl__xs_transaction_commit(gc, &t);
+        rc = usb_txn_commit(gc, op, &t);
         if (!rc) break;
         if (rc < 0) goto out;
     }
@@ -1060,14 +1141,14 @@ out:
     return rc;
 }
 
-static int usbctrl_del(libxl__gc *gc, uint32_t domid,
+static int usbctrl_del(libxl__gc *gc, usb_op *op,
                        const libxl_device_usbctrl *usbctrl)
 {
     int rc;
 
-    rc = usbctrl_del_xenstore(gc, domid, usbctrl);
+    rc = usbctrl_del_xenstore(gc, op, usbctrl);
     if (rc) return rc;
-    return usb_config_update(gc, domid, usbctrl->devid, 0, NULL, NULL);
+    return usb_config_update(gc, op, usbctrl->devid, 0, NULL, NULL);
 }
 
 /* The lowest devid no controller of domid has. */
@@ -1161,9 +1242,10 @@ static int usbctrl_add_xenbus(libxl__gc *gc, xs_transaction_t t,
  * Writes a new controller to xenstore in one transaction: a xenbus one
  * (usbctrl_add_xenbus), or for devicemodel the private view alone.
  */
-static int usbctrl_add_xenstore(libxl__gc *gc, uint32_t domid,
+static int usbctrl_add_xenstore(libxl__gc *gc, usb_op *op,
                                 libxl_device_usbctrl *usbctrl)
 {
+    const uint32_t domid = op->domid;
     const bool choose_devid = usbctrl->devid < 0;
     struct xs_permissions noperm[] = { { .id = 0, .perms = XS_PERM_NONE } };
     xs_transaction_t t = XBT_NULL;
@@ -1191,10 +1273,10 @@ static int usbctrl_add_xenstore(libxl__gc *gc, uint32_t domid,
         } else {
             rc = usbctrl_add_xenbus(gc, t, domid, usbctrl);
         }
-        if (!rc) rc = usb_gen_bump(gc, t, domid);
+        if (!rc) rc = usb_gen_bump(gc, t, op);
         if (rc) goto out;
 
-        rc = libxl__xs_transaction_commit(gc, &t);
+        rc = usb_txn_commit(gc, op, &t);
         if (!rc) break;
         if (rc < 0) goto out;
     }
@@ -1210,21 +1292,21 @@ static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
 /* Always ends by calling uas->callback, possibly before returning. */
 static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
 {
-    STATE_AO_GC(uas->ao);
+    STATE_AO_GC(uas->op->ao);
     libxl_device_usbctrl *usbctrl = uas->usbctrl;
-    const uint32_t domid = uas->domid;
+    const uint32_t domid = uas->op->domid;
     int rc;
 
     libxl__ev_devstate_init(&uas->ds);
-    rc = libxl__domain_check_exists(gc, domid);
+    rc = usb_op_check_domain(gc, uas->op);
     if (rc) goto out;
     rc = usbctrl_setdefault(gc, domid, usbctrl);
     if (rc) goto out;
     rc = usbctrl_check_backend(gc, domid, usbctrl);
     if (rc) goto out;
-    rc = usbctrl_add_xenstore(gc, domid, usbctrl);
+    rc = usbctrl_add_xenstore(gc, uas->op, usbctrl);
     if (rc) goto out;
-    rc = usb_config_update(gc, domid, usbctrl->devid, 0, usbctrl, NULL);
+    rc = usb_config_update(gc, uas->op, usbctrl->devid, 0, usbctrl, NULL);
     if (rc) goto out_del;
     if (usbctrl_is_dm(usbctrl)) {
         /* QEMU has it at once: there is no backend to wait for */
@@ -1243,7 +1325,7 @@ static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
     return;
 
 out_del:
-    usbctrl_del(gc, domid, usbctrl);
+    usbctrl_del(gc, uas->op, usbctrl);
 out:
     uas->callback(egc, uas, rc);
 }
@@ -1252,13 +1334,13 @@ static void usbctrl_add_backend_ready(libxl__egc *egc,
                                       libxl__ev_devstate *ds, int rc)
 {
     usbctrl_add_state *uas = CONTAINER_OF(ds, *uas, ds);
-    STATE_AO_GC(uas->ao);
+    STATE_AO_GC(uas->op->ao);
 
     if (rc) {
-        LOGD(ERROR, uas->domid, "The backend of USB controller %d did not "
-             "answer (%s); controller removed", uas->usbctrl->devid,
+        LOGD(ERROR, uas->op->domid, "The backend of USB controller %d did "
+             "not answer (%s); controller removed", uas->usbctrl->devid,
              rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
-        usbctrl_del(gc, uas->domid, uas->usbctrl);
+        usbctrl_del(gc, uas->op, uas->usbctrl);
     }
     uas->callback(egc, uas, rc);
 }
@@ -1266,9 +1348,9 @@ static void usbctrl_add_backend_ready(libxl__egc *egc,
 static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
 {
     usbctrl_add_state *uas = CONTAINER_OF(dm, *uas, dm);
-    STATE_AO_GC(uas->ao);
+    STATE_AO_GC(uas->op->ao);
 
-    if (rc) usbctrl_del(gc, uas->domid, uas->usbctrl);
+    if (rc) usbctrl_del(gc, uas->op, uas->usbctrl);
     uas->callback(egc, uas, rc);
 }
 
@@ -1281,8 +1363,7 @@ static void usbctrl_add_locked(libxl__egc *egc, usb_op *op)
 {
     usbctrl_add_op *cao = CONTAINER_OF(op, *cao, op);
 
-    cao->uas.ao = op->ao;
-    cao->uas.domid = op->domid;
+    cao->uas.op = op;
     usbctrl_add_start(egc, &cao->uas);
 }
 
@@ -1356,35 +1437,29 @@ out:
 }
 
 /*
- * The last step of a detach: the port is freed and, in the same
- * transaction, the ownership record dropped if it is this port's (ours;
- * with the device's whole host-side dir when no driver record is left).
- * The record cannot change meanwhile: the domain lock keeps our callers
- * out, and for anyone else it names a port that still holds the device.
+ * The last step of a detach, in an order that needs no transaction.  The
+ * ownership record goes first, if it is this port's (ours; with the
+ * device's whole host-side dir when no driver record is left): killed
+ * after it, the port holds a device without a record, which the next
+ * detach takes as ours and finishes.  Then the generation is counted up:
+ * killed after it, the file is behind and the next operation rebuilds it.
+ * The port is freed last.
  */
-static int usbdev_free_port(libxl__gc *gc, uint32_t domid,
+static int usbdev_free_port(libxl__gc *gc, usb_op *op,
                             const libxl_device_usbctrl *usbctrl, int port,
                             const char *busid, bool ours, bool rebound)
 {
-    xs_transaction_t t = XBT_NULL;
     int rc;
 
-    for (;;) {
-        rc = libxl__xs_transaction_start(gc, &t);
-        if (rc) goto out;
-        if (ours) {
-            rc = libxl__usbhost_forget(gc, t, busid, rebound);
-            if (rc) goto out;
-        }
-        rc = usbctrl_port_write(gc, t, domid, usbctrl, port, "");
-        if (rc) goto out;
-        rc = libxl__xs_transaction_commit(gc, &t);
-        if (!rc) break;
-        if (rc < 0) goto out;
+    if (ours) {
+        rc = libxl__usbhost_forget(gc, XBT_NULL, busid, rebound);
+        if (rc) return rc;
     }
-out:
-    libxl__xs_transaction_abort(gc, &t);
-    return rc;
+    rc = usb_gen_bump(gc, XBT_NULL, op);
+    if (rc) return rc;
+    op->gen = op->gen_next;
+    return libxl__xs_write_checked(gc, XBT_NULL,
+               usbctrl_port_path(gc, op->domid, usbctrl, port), "");
 }
 
 /*
@@ -1406,8 +1481,7 @@ typedef void usbdev_remove_port_callback(libxl__egc *egc,
                                          int rc);
 struct usbdev_remove_port_state {
     /* filled in by the caller */
-    libxl__ao *ao;
-    uint32_t domid;
+    usb_op *op;                         /* the operation it is part of */
     const libxl_device_usbctrl *usbctrl;
     int port;
     usbdev_remove_port_callback *callback;
@@ -1423,9 +1497,9 @@ static void usbdev_remove_port_finish(libxl__egc *egc,
 
 static void usbdev_remove_port(libxl__egc *egc, usbdev_remove_port_state *rps)
 {
-    STATE_AO_GC(rps->ao);
+    STATE_AO_GC(rps->op->ao);
     const libxl_device_usbctrl *usbctrl = rps->usbctrl;
-    const uint32_t domid = rps->domid;
+    const uint32_t domid = rps->op->domid;
     const int port = rps->port;
     libxl__usbhost_owner o;
     int rc;
@@ -1437,7 +1511,7 @@ static void usbdev_remove_port(libxl__egc *egc, usbdev_remove_port_state *rps)
         rc = ERROR_NOTFOUND;
         goto out;
     }
-    rc = usb_owner_read(gc, XBT_NULL, rps->busid, &o);
+    rc = usb_owner_read_at(gc, domid, usbctrl->devid, port, rps->busid, &o);
     if (rc) goto out;
     rps->ours = o.domid == INVALID_DOMID ||
                 libxl__usbhost_owner_is(&o, domid, usbctrl->devid, port);
@@ -1479,15 +1553,15 @@ static void usbdev_remove_port_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
 static void usbdev_remove_port_finish(libxl__egc *egc,
                                       usbdev_remove_port_state *rps)
 {
-    STATE_AO_GC(rps->ao);
+    STATE_AO_GC(rps->op->ao);
     const libxl_device_usbctrl *usbctrl = rps->usbctrl;
-    const uint32_t domid = rps->domid;
+    const uint32_t domid = rps->op->domid;
     int rc;
 
-    rc = usbdev_free_port(gc, domid, usbctrl, rps->port, rps->busid,
+    rc = usbdev_free_port(gc, rps->op, usbctrl, rps->port, rps->busid,
                           rps->ours, rps->rebound);
     if (rc) goto out;
-    rc = usb_config_update(gc, domid, usbctrl->devid, rps->port, NULL,
+    rc = usb_config_update(gc, rps->op, usbctrl->devid, rps->port, NULL,
                            NULL);
     if (rc) goto out;
     if (!rps->rebound) {
@@ -1542,8 +1616,7 @@ typedef void usbctrl_remove_devices_callback(libxl__egc *egc,
                                     int rc);
 struct usbctrl_remove_devices_state {
     /* filled in by the caller */
-    libxl__ao *ao;
-    uint32_t domid;
+    usb_op *op;                         /* the operation it is part of */
     const libxl_device_usbctrl *usbctrl;
     usbctrl_remove_devices_callback *callback;
     /* for the callback */
@@ -1574,12 +1647,12 @@ static void usbctrl_remove_devices_port_done(libxl__egc *egc,
                                              int rc)
 {
     usbctrl_remove_devices_state *rds = CONTAINER_OF(rps, *rds, rps);
-    STATE_AO_GC(rds->ao);
+    STATE_AO_GC(rds->op->ao);
     const char *busid;
 
     if (rc && rc != ERROR_NOTFOUND && rc != ERROR_INVAL) {
         if (!rds->first) rds->first = rc;
-        if (usbctrl_port_read(gc, XBT_NULL, rds->domid, rds->usbctrl,
+        if (usbctrl_port_read(gc, XBT_NULL, rds->op->domid, rds->usbctrl,
                               rps->port, &busid) || busid)
             rds->freed = false;
     }
@@ -1595,8 +1668,7 @@ static void usbctrl_remove_devices_next(libxl__egc *egc,
         rds->callback(egc, rds, rds->first);
         return;
     }
-    rps->ao = rds->ao;
-    rps->domid = rds->domid;
+    rps->op = rds->op;
     rps->usbctrl = rds->usbctrl;
     rps->port++;
     rps->callback = usbctrl_remove_devices_port_done;
@@ -1638,10 +1710,10 @@ static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
 
     libxl_device_usbctrl_init(&urs->usbctrl);
     libxl__ev_devstate_init(&urs->ds);
-    rc = usbctrl_read_existing(gc, op->domid, urs->devid, &urs->usbctrl);
+    rc = usbctrl_read_existing(gc, XBT_NULL, op->domid, urs->devid,
+                               &urs->usbctrl);
     if (rc) goto out;
-    urs->rds.ao = ao;
-    urs->rds.domid = op->domid;
+    urs->rds.op = &urs->op;
     urs->rds.usbctrl = &urs->usbctrl;
     urs->rds.callback = usbctrl_remove_devices_done;
     usbctrl_remove_devices(egc, &urs->rds);
@@ -1669,7 +1741,7 @@ static void usbctrl_remove_devices_done(libxl__egc *egc,
         return;
     }
     if (urs->force) {
-        rc = usbctrl_del(gc, domid, &urs->usbctrl);
+        rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
         goto out;
     }
     rc = usbctrl_close(gc, domid, &urs->usbctrl);
@@ -1689,7 +1761,7 @@ static void usbctrl_remove_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
     usbctrl_remove_state *urs = CONTAINER_OF(dm, *urs, dm);
     STATE_AO_GC(urs->op.ao);
 
-    if (!rc) rc = usbctrl_del(gc, urs->op.domid, &urs->usbctrl);
+    if (!rc) rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
     usbctrl_remove_done(egc, urs, rc);
 }
 
@@ -1703,7 +1775,7 @@ static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
         LOGD(WARN, urs->op.domid, "The backend of USB controller %d did not "
              "close (%s); removing it anyway", urs->usbctrl.devid,
              rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
-    rc = usbctrl_del(gc, urs->op.domid, &urs->usbctrl);
+    rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
     usbctrl_remove_done(egc, urs, rc);
 }
 
@@ -1784,9 +1856,9 @@ static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
     STATE_AO_GC(das->op.ao);
 
     if (rds->freed && !rc)
-        rc = usbctrl_del_xenstore(gc, das->op.domid, &das->usbctrl);
+        rc = usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
     else if (rds->freed)
-        usbctrl_del_xenstore(gc, das->op.domid, &das->usbctrl);
+        usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
     if (rc && !das->first) das->first = rc;
     usbctrl_destroy_all_next(egc, das);
 }
@@ -1806,16 +1878,15 @@ static void usbctrl_destroy_all_next(libxl__egc *egc,
             if (!das->first) das->first = rc;
             continue;
         }
-        das->rds.ao = ao;
-        das->rds.domid = domid;
+        das->rds.op = &das->op;
         das->rds.usbctrl = &das->usbctrl;
         das->rds.callback = usbctrl_destroy_all_devices_done;
         usbctrl_remove_devices(egc, &das->rds);
         return;
     }
-    if (!usb_domain_is_gone(gc, domid)) {
-        rc = das->first ? usb_config_sync(gc, domid)
-                        : libxl__remove_domain_usb_config(gc, domid);
+    if (das->op.uuid) {
+        rc = das->first ? usb_config_sync(gc, &das->op)
+                        : libxl__remove_domain_usb_config(gc, das->op.uuid);
         if (!das->first) das->first = rc;
     }
     libxl_device_usbctrl_dispose(&das->usbctrl);
@@ -1837,6 +1908,21 @@ int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
 
 /*----- giving a device to a guest -----*/
 
+typedef struct usbdev_add_state usbdev_add_state;
+struct usbdev_add_state {
+    usb_op op;
+    /* filled in by the caller */
+    libxl_device_usbdev *usbdev;
+    /* private */
+    const char *busid;
+    libxl_device_usbctrl usbctrl;
+    bool made_ctrl;
+    usbctrl_add_state uas;          /* if a controller is made for it */
+    usb_dm dm;
+    usbdev_remove_port_state rps;   /* undoing a failed assignment */
+    int rc;                         /* of the assignment, while undoing */
+};
+
 /* The first free port of a controller, or 0 if none is.  A port holding
  * something that is not a busid is not free. */
 static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
@@ -1857,71 +1943,106 @@ static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
     return 0;
 }
 
-/* Is usbdev->port of usbctrl free to take (the first free one if 0)? */
-static int usbdev_pick_port(libxl__gc *gc, xs_transaction_t t,
-                            uint32_t domid,
-                            const libxl_device_usbctrl *usbctrl,
-                            libxl_device_usbdev *usbdev)
+/* Is port of usbctrl free to take?  Logged if not. */
+static int usbctrl_port_is_free(libxl__gc *gc, xs_transaction_t t,
+                                uint32_t domid,
+                                const libxl_device_usbctrl *usbctrl, int port)
 {
     const char *held;
     int rc;
 
-    if (!usbdev->port) {
-        rc = usbctrl_free_port(gc, t, domid, usbctrl, &usbdev->port);
-        if (rc) return rc;
-        if (usbdev->port) return 0;
-        LOGD(ERROR, domid, "USB controller %d has no free port",
-             usbctrl->devid);
-        return ERROR_FAIL;
-    }
-    rc = usbctrl_port_read(gc, t, domid, usbctrl, usbdev->port, &held);
+    rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &held);
     if (!rc && !held) return 0;
     if (!rc)
         LOGD(ERROR, domid, "Port %d of USB controller %d is in use (by %s)",
-             usbdev->port, usbctrl->devid, held);
+             port, usbctrl->devid, held);
     return rc == ERROR_INVAL || !rc ? ERROR_INVAL : rc;
 }
 
 /*
- * Puts busid on usbdev->port of usbctrl (the first free port if 0) and
- * records domid as its owner, attaching, in one transaction: of two
- * concurrent attaches of one device, exactly one commits.
+ * Where to put a device, in t: controller ctrl (-1: the first
+ * dom0-served one with a free port) and its port *port_r (0: its first
+ * free one).  usbctrl->devid -1: no controller has a free port.
  */
-static int usbdev_take_port(libxl__gc *gc, uint32_t domid,
-                            const libxl_device_usbctrl *usbctrl,
-                            libxl_device_usbdev *usbdev, const char *busid)
+static int usbdev_pick_port(libxl__gc *gc, xs_transaction_t t,
+                            uint32_t domid, int ctrl,
+                            libxl_device_usbctrl *usbctrl, int *port_r)
 {
-    const int asked_port = usbdev->port;
+    int *devids;
+    int i, num, rc;
+
+    if (ctrl >= 0) {
+        rc = usbctrl_read_existing(gc, t, domid, ctrl, usbctrl);
+        if (!rc) rc = usbctrl_check_dom0s(gc, domid, usbctrl);
+        if (!rc) rc = usbctrl_check_port(gc, domid, usbctrl, *port_r, true);
+        if (rc) return rc;
+        if (*port_r)
+            return usbctrl_port_is_free(gc, t, domid, usbctrl, *port_r);
+        rc = usbctrl_free_port(gc, t, domid, usbctrl, port_r);
+        if (rc || *port_r) return rc;
+        LOGD(ERROR, domid, "USB controller %d has no free port", ctrl);
+        return ERROR_FAIL;
+    }
+    rc = usbctrl_devids(gc, t, domid, &devids, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
+        rc = usbctrl_read_ports(gc, t, domid, devids[i], usbctrl);
+        if (rc) return rc;
+        if (!usbctrl_is_dom0s(usbctrl)) continue;
+        rc = usbctrl_free_port(gc, t, domid, usbctrl, port_r);
+        if (rc || *port_r) return rc;
+    }
+    usbctrl->devid = -1;
+    return 0;
+}
+
+/*
+ * In one transaction: who holds busid, where it goes (usbdev_pick_port:
+ * controller ctrl, or any; the port asked for in usbdev, or any), and
+ * then busid on that port and domid as its owner, attaching: of two
+ * concurrent attaches of one device, exactly one commits.  Nothing is
+ * written if an attach of busid to this domain did not finish (*o_r is
+ * its record: it is to be resumed) or if no controller has a free port
+ * (das->usbctrl.devid is -1: one is to be made).
+ */
+static int usbdev_take_port(libxl__gc *gc, usbdev_add_state *das, int ctrl,
+                            libxl__usbhost_owner *o_r)
+{
+    libxl_device_usbdev *usbdev = das->usbdev;
+    libxl_device_usbctrl *usbctrl = &das->usbctrl;
+    const uint32_t domid = das->op.domid;
+    const char *busid = das->busid;
     xs_transaction_t t = XBT_NULL;
     const char *claim;
-    libxl__usbhost_owner o;
-    int rc;
+    int port, rc;
 
     for (;;) {
         rc = libxl__xs_transaction_start(gc, &t);
         if (rc) goto out;
-        rc = usb_holder(gc, t, busid, &o, &claim);
-        if (!rc) rc = usb_check_free(gc, domid, busid, &o, claim);
+        rc = usb_holder(gc, t, busid, o_r, &claim);
+        if (rc || (o_r->domid == domid && o_r->attaching)) goto out;
+        rc = usb_check_free(gc, domid, busid, o_r, claim);
         if (rc) goto out;
-        usbdev->port = asked_port;
-        rc = usbdev_pick_port(gc, t, domid, usbctrl, usbdev);
-        if (rc) goto out;
+        port = usbdev->port;
+        rc = usbdev_pick_port(gc, t, domid, ctrl, usbctrl, &port);
+        if (rc || usbctrl->devid < 0) goto out;
 
         rc = libxl__usbhost_owner_write(gc, t, busid, domid, usbctrl->devid,
-                                        usbdev->port, true);
+                                        port, true);
         if (rc) goto out;
-        rc = usbctrl_port_write(gc, t, domid, usbctrl, usbdev->port, busid);
+        rc = usbctrl_port_write(gc, t, &das->op, usbctrl, port, busid);
         if (rc) goto out;
-        rc = libxl__xs_transaction_commit(gc, &t);
+        rc = usb_txn_commit(gc, &das->op, &t);
         if (!rc) break;
         if (rc < 0) goto out;
     }
+    usbdev->ctrl = usbctrl->devid;
+    usbdev->port = port;
 out:
     libxl__xs_transaction_abort(gc, &t);
     return rc;
 }
 
-typedef struct usbdev_add_state usbdev_add_state;
 static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc);
 static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc);
 static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
@@ -1977,27 +2098,6 @@ static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
-/* A dom0-served controller of domid with a free port, or devid -1. */
-static int usbctrl_find_free(libxl__gc *gc, uint32_t domid,
-                             libxl_device_usbctrl *usbctrl)
-{
-    int *devids;
-    int i, num, port, rc;
-
-    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &num);
-    if (rc) return rc;
-    for (i = 0; i < num; i++) {
-        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], usbctrl);
-        if (rc) return rc;
-        if (!usbctrl_is_dom0s(usbctrl)) continue;
-        rc = usbctrl_free_port(gc, XBT_NULL, domid, usbctrl, &port);
-        if (rc) return rc;
-        if (port) return 0;
-    }
-    usbctrl->devid = -1;
-    return 0;
-}
-
 /* Does any port of usbctrl hold something? */
 static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl,
@@ -2015,19 +2115,6 @@ static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
-struct usbdev_add_state {
-    usb_op op;
-    /* filled in by the caller */
-    libxl_device_usbdev *usbdev;
-    /* private */
-    const char *busid;
-    libxl_device_usbctrl usbctrl;
-    bool made_ctrl;
-    usbctrl_add_state uas;          /* if a controller is made for it */
-    usb_dm dm;
-    usbdev_remove_port_state rps;   /* undoing a failed assignment */
-    int rc;                         /* of the assignment, while undoing */
-};
 
 static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc);
@@ -2093,8 +2180,8 @@ static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
     libxl_device_usbdev *usbdev = das->usbdev;
     const uint32_t domid = das->op.domid;
 
-    if (!rc) rc = usb_config_update(gc, domid, usbdev->ctrl, usbdev->port,
-                                    NULL, usbdev);
+    if (!rc) rc = usb_config_update(gc, &das->op, usbdev->ctrl,
+                                    usbdev->port, NULL, usbdev);
     if (!rc) rc = libxl__usbhost_owner_write(gc, XBT_NULL, das->busid,
                                              domid, das->usbctrl.devid,
                                              usbdev->port, false);
@@ -2105,8 +2192,7 @@ static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
     LOGD(ERROR, domid, "Assigning USB device %s failed; undoing",
          das->busid);
     das->rc = rc;
-    das->rps.ao = ao;
-    das->rps.domid = domid;
+    das->rps.op = &das->op;
     das->rps.usbctrl = &das->usbctrl;
     das->rps.port = usbdev->port;
     das->rps.callback = usbdev_assign_undone;
@@ -2122,19 +2208,19 @@ static void usbdev_assign_undone(libxl__egc *egc,
     usbdev_assigned(egc, das, das->rc);
 }
 
-/* Puts busid on a port of das->usbctrl, then usbdev_assign_finish. */
+/* Puts busid on a port of the controller made for it (usbdev_take_port),
+ * then usbdev_assign_finish. */
 static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das)
 {
     STATE_AO_GC(das->op.ao);
+    libxl__usbhost_owner o;
     int rc;
 
-    rc = usbdev_take_port(gc, das->op.domid, &das->usbctrl, das->usbdev,
-                          das->busid);
+    rc = usbdev_take_port(gc, das, das->usbctrl.devid, &o);
     if (rc) {
         usbdev_assigned(egc, das, rc);
         return;
     }
-    das->usbdev->ctrl = das->usbctrl.devid;
     usbdev_assign_finish(egc, das, false);
 }
 
@@ -2160,50 +2246,34 @@ static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
     }
     LOGD(INFO, domid, "Finishing the attach of USB device %s to controller "
          "%d port %d", das->busid, o->ctrl, o->port);
-    rc = usbctrl_read_existing(gc, domid, o->ctrl, &das->usbctrl);
+    rc = usbctrl_read_existing(gc, XBT_NULL, domid, o->ctrl, &das->usbctrl);
     if (rc) return rc;
     usbdev->ctrl = o->ctrl;
     usbdev->port = o->port;
     return 0;
 }
 
-/* The controller to use: the one asked for, or one with a free port, or
- * (devid -1) none: one must be made. */
-static int usbdev_add_pick_ctrl(libxl__gc *gc, usbdev_add_state *das)
-{
-    libxl_device_usbdev *usbdev = das->usbdev;
-    const uint32_t domid = das->op.domid;
-    int rc;
-
-    if (usbdev->ctrl < 0) {
-        if (usbdev->port) {
-            LOGD(ERROR, domid, "Port %d given without a controller",
-                 usbdev->port);
-            return ERROR_INVAL;
-        }
-        return usbctrl_find_free(gc, domid, &das->usbctrl);
-    }
-    rc = usbctrl_read_existing(gc, domid, usbdev->ctrl, &das->usbctrl);
-    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &das->usbctrl);
-    if (rc) return rc;
-    return usbctrl_check_port(gc, domid, &das->usbctrl, usbdev->port, true);
-}
-
 static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
 {
     usbdev_add_state *das = CONTAINER_OF(op, *das, op);
     STATE_AO_GC(op->ao);
+    libxl_device_usbdev *usbdev = das->usbdev;
     const uint32_t domid = op->domid;
-    const char *claim;
     libxl__usbhost_owner o;
     int rc;
 
     libxl_device_usbctrl_init(&das->usbctrl);
-    rc = libxl__domain_check_exists(gc, domid);
+    rc = usb_op_check_domain(gc, op);
     if (rc) goto out;
-    rc = usbdev_find_busid(gc, domid, das->usbdev, &das->busid);
+    if (usbdev->ctrl < 0 && usbdev->port) {
+        LOGD(ERROR, domid, "Port %d given without a controller",
+             usbdev->port);
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
     if (rc) goto out;
-    rc = usb_holder(gc, XBT_NULL, das->busid, &o, &claim);
+    rc = usbdev_take_port(gc, das, usbdev->ctrl, &o);
     if (rc) goto out;
     if (o.domid == domid && o.attaching) {
         rc = usbdev_add_resume(gc, das, &o);
@@ -2211,23 +2281,18 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
         usbdev_assign_finish(egc, das, true);
         return;
     }
-    rc = usb_check_free(gc, domid, das->busid, &o, claim);
-    if (rc) goto out;
-    rc = usbdev_add_pick_ctrl(gc, das);
-    if (rc) goto out;
     if (das->usbctrl.devid < 0) {
         /* no controller has a free port: make one, with the defaults */
         libxl_device_usbctrl_dispose(&das->usbctrl);
         libxl_device_usbctrl_init(&das->usbctrl);
-        das->uas.ao = ao;
-        das->uas.domid = domid;
+        das->uas.op = op;
         das->uas.usbctrl = &das->usbctrl;
         das->uas.callback = usbdev_add_ctrl_ready;
         das->made_ctrl = true;
         usbctrl_add_start(egc, &das->uas);
         return;
     }
-    usbdev_assign(egc, das);
+    usbdev_assign_finish(egc, das, false);
     return;
 out:
     usbdev_add_done(egc, das, rc);
@@ -2249,7 +2314,7 @@ static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc)
     usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
     STATE_AO_GC(das->op.ao);
 
-    if (!rc) usbctrl_del(gc, das->op.domid, &das->usbctrl);
+    if (!rc) usbctrl_del(gc, &das->op, &das->usbctrl);
     usbdev_add_done(egc, das, das->rc);
 }
 
@@ -2274,7 +2339,7 @@ static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc)
                           usbctrl_dm_id(gc, das->usbctrl.devid));
         return;
     }
-    usbctrl_del(gc, domid, &das->usbctrl);
+    usbctrl_del(gc, &das->op, &das->usbctrl);
 out:
     usbdev_add_done(egc, das, rc);
 }
@@ -2318,13 +2383,13 @@ static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
     int rc;
 
     libxl_device_usbctrl_init(&drs->usbctrl);
-    rc = usbctrl_read_existing(gc, domid, drs->ctrl, &drs->usbctrl);
+    rc = usbctrl_read_existing(gc, XBT_NULL, domid, drs->ctrl,
+                               &drs->usbctrl);
     if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
     if (rc) goto out;
     rc = usbctrl_check_port(gc, domid, &drs->usbctrl, drs->port, false);
     if (rc) goto out;
-    drs->rps.ao = ao;
-    drs->rps.domid = domid;
+    drs->rps.op = &drs->op;
     drs->rps.usbctrl = &drs->usbctrl;
     drs->rps.port = drs->port;
     drs->rps.callback = usbdev_remove_port_done;

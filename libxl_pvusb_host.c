@@ -436,8 +436,8 @@ int libxl__usbhost_claiming_driver(libxl__gc *gc, const char *busid,
     return 0;
 }
 
-/* Crash-only: an interface already on usbback is done, and a record is
- * never overwritten (it holds the original driver). */
+/* Crash-only: an interface already on usbback is done, and one on no
+ * driver (killed between unbind and bind) keeps the record it has. */
 int libxl__usbhost_bind_usbback(libxl__gc *gc, const char *busid)
 {
     const char *rec, *drvpath;
@@ -452,10 +452,8 @@ int libxl__usbhost_bind_usbback(libxl__gc *gc, const char *busid)
         if (drvpath) {
             rec = GCSPRINTF("%s/driver_path",
                             usb_intf_info_path(gc, busid, intfs[i].name));
-            if (!libxl__xs_read(gc, XBT_NULL, rec)) {
-                rc = libxl__xs_write_checked(gc, XBT_NULL, rec, drvpath);
-                if (rc) return rc;
-            }
+            rc = libxl__xs_write_checked(gc, XBT_NULL, rec, drvpath);
+            if (rc) return rc;
             rc = usbintf_unbind(gc, intfs[i].name, drvpath);
             if (rc) return rc;
         }
@@ -506,8 +504,6 @@ int libxl__usbhost_rebind(libxl__gc *gc, const char *busid)
                 "help", intfs[i].name, usb_drvpath_name(orig));
             return ERROR_FAIL;
         }
-        rc = libxl__xs_rm_checked(gc, XBT_NULL, rec);
-        if (rc) return rc;
     }
     return 0;
 }

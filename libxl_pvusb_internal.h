@@ -28,9 +28,10 @@
  * never controllers or guests.  An ownership record is a claim written
  * by the device layer; whether it is current (its port still holds the
  * device) is the device layer's to decide.  Every step is crash-only: a
- * driver record is written before its interface leaves that driver and
- * never overwritten, an interface already where it is going is done, and
- * a record goes only once its interface is back.  Busids given to these
+ * driver record is written before its interface leaves that driver, an
+ * interface already where it is going is done, and the records stay
+ * until the caller forgets them (libxl__usbhost_forget), once every
+ * interface is back.  Busids given to these
  * functions are valid (libxl__usbhost_busid_is_valid): checked by the
  * caller whenever they come from xenstore.  Errors are logged here.
  */
@@ -68,10 +69,10 @@ _hidden int libxl__usbhost_bind_usbback(libxl__gc *gc, const char *busid);
 /* Every interface of busid off usbback.  An unplugged device is done. */
 _hidden int libxl__usbhost_unbind_usbback(libxl__gc *gc, const char *busid);
 /*
- * Every interface of busid back to its recorded driver, each record
- * dropped once its interface is back.  An unplugged device needs nothing
- * (the kernel probes its drivers when it comes back).  On failure the
- * records stay, for libxl_device_usbdev_rebind.
+ * Every interface of busid back to its recorded driver; one already
+ * there is done.  An unplugged device needs nothing (the kernel probes
+ * its drivers when it comes back).  The records stay, for the caller to
+ * forget once this succeeded, or for libxl_device_usbdev_rebind.
  */
 _hidden int libxl__usbhost_rebind(libxl__gc *gc, const char *busid);
 
@@ -103,12 +104,13 @@ _hidden int libxl__usbhost_forget(libxl__gc *gc, xs_transaction_t t,
  * JSON, in the domain's userdata "json" (<state dir>/<uuid>.json; see
  * libxl__userdata_store).  Written under the domain lock.
  */
-/* cfg must be initialised; a missing file gives an empty config. */
-_hidden int libxl__get_domain_usb_config(libxl__gc *gc, uint32_t domid,
+/* uuid: the domain's (libxl__domain_uuid_string).  cfg must be
+ * initialised; a missing file gives an empty config. */
+_hidden int libxl__get_domain_usb_config(libxl__gc *gc, const char *uuid,
                                          libxl_domain_usb_config *cfg);
-_hidden int libxl__set_domain_usb_config(libxl__gc *gc, uint32_t domid,
+_hidden int libxl__set_domain_usb_config(libxl__gc *gc, const char *uuid,
                                          libxl_domain_usb_config *cfg);
 /* Removes the domain's file; absent is success. */
-_hidden int libxl__remove_domain_usb_config(libxl__gc *gc, uint32_t domid);
+_hidden int libxl__remove_domain_usb_config(libxl__gc *gc, const char *uuid);
 
 #endif /* LIBXL_PVUSB_INTERNAL_H */

@@ -97,10 +97,12 @@ int libxl__domain_uuid_string(libxl__gc *gc, uint32_t domid,
 {
     xc_domaininfo_t info;
     const uint8_t *h;
+    bool found;
     int rc;
 
-    rc = domain_getinfo_existing(gc, domid, &info);
+    rc = domain_getinfo(gc, domid, &info, &found);
     if (rc) return rc;
+    if (!found) return ERROR_DOMAIN_NOTFOUND;
     h = info.handle;
     *uuid_r = GCSPRINTF("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
                         "%02x%02x%02x%02x%02x%02x",

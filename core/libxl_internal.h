@@ -205,7 +205,9 @@ _hidden int libxl__domain_check_exists(libxl__gc *gc, uint32_t domid);
 /* Type from libxenctrl (PVH: as libxl recorded in /libxl/<domid>/type). */
 _hidden int libxl__domain_type(libxl__gc *gc, uint32_t domid,
                                libxl_domain_type *type_r);
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", validated. */
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", validated; ERROR_DOMAIN_NOTFOUND,
+ * not logged (a caller may expect a domain to be gone), if there is no
+ * such domain. */
 _hidden int libxl__domain_uuid_string(libxl__gc *gc, uint32_t domid,
                                       const char **uuid_r);
 /* A domain name or number -> domid; ERROR_DOMAIN_NOTFOUND if none. */
@@ -422,18 +424,19 @@ _hidden void libxl__domain_lock_release(libxl__gc *gc,
 /*
  * A device's record of a domain (its userid: a file name suffix, such as
  * "json") lives in a state directory, $LIBXL_PVUSB_STATE_DIR or
- * /var/lib/xen/pvusb, as <uuid>.<userid>: named by the domain's uuid,
- * written under the domain lock, atomically (temp file, fsync, rename,
- * fsync of the directory), so a crash leaves either the old or the new
- * file.  ERROR_DOMAIN_NOTFOUND if the domain (its uuid) is gone.
+ * /var/lib/xen/pvusb, as <uuid>.<userid>: named by the domain's uuid
+ * (libxl__domain_uuid_string's, which the caller looks up once per
+ * operation), written under the domain lock, atomically (temp file,
+ * fsync, rename, fsync of the directory), so a crash leaves either the
+ * old or the new file.
  */
 /* The text stored (from gc), or *data_r NULL if none is. */
-_hidden int libxl__userdata_retrieve(libxl__gc *gc, uint32_t domid,
+_hidden int libxl__userdata_retrieve(libxl__gc *gc, const char *uuid,
                                      const char *userid, char **data_r);
-_hidden int libxl__userdata_store(libxl__gc *gc, uint32_t domid,
+_hidden int libxl__userdata_store(libxl__gc *gc, const char *uuid,
                                   const char *userid, const char *data);
 /* Removes the domain's file; absent is success. */
-_hidden int libxl__userdata_destroy(libxl__gc *gc, uint32_t domid,
+_hidden int libxl__userdata_destroy(libxl__gc *gc, const char *uuid,
                                     const char *userid);
 
 /*----- QMP: the device model of an HVM guest -----*/

@@ -29,15 +29,12 @@ static int state_dir(libxl__gc *gc, const char **dir_r)
     return 0;
 }
 
-/* <state dir>/<uuid of domid>.<userid>, and the directory. */
-static int userdata_path(libxl__gc *gc, uint32_t domid, const char *userid,
+/* <state dir>/<uuid>.<userid>, and the directory. */
+static int userdata_path(libxl__gc *gc, const char *uuid, const char *userid,
                          const char **dir_r, const char **path_r)
 {
-    const char *uuid;
     int rc;
 
-    rc = libxl__domain_uuid_string(gc, domid, &uuid);
-    if (rc) return rc;
     rc = state_dir(gc, dir_r);
     if (rc) return rc;
     *path_r = GCSPRINTF("%s/%s.%s", *dir_r, uuid, userid);
@@ -170,7 +167,7 @@ static int read_all(libxl__gc *gc, int fd, const char *path, char **text_r)
     return 0;
 }
 
-int libxl__userdata_retrieve(libxl__gc *gc, uint32_t domid,
+int libxl__userdata_retrieve(libxl__gc *gc, const char *uuid,
                              const char *userid, char **data_r)
 {
     const char *dir, *path;
@@ -178,7 +175,7 @@ int libxl__userdata_retrieve(libxl__gc *gc, uint32_t domid,
     int rc;
 
     *data_r = NULL;
-    rc = userdata_path(gc, domid, userid, &dir, &path);
+    rc = userdata_path(gc, uuid, userid, &dir, &path);
     if (rc) goto out;
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -187,7 +184,7 @@ int libxl__userdata_retrieve(libxl__gc *gc, uint32_t domid,
             rc = 0;             /* nothing stored */
             goto out;
         }
-        LOGED(ERROR, domid, "cannot open %s", path);
+        LOGE(ERROR, "cannot open %s", path);
         rc = ERROR_FAIL;
         goto out;
     }
@@ -230,14 +227,14 @@ static int fsync_dir(libxl__gc *gc, const char *dir)
     return rc;
 }
 
-int libxl__userdata_store(libxl__gc *gc, uint32_t domid, const char *userid,
+int libxl__userdata_store(libxl__gc *gc, const char *uuid, const char *userid,
                           const char *data)
 {
     const char *dir, *path, *tmp = NULL;
     int fd = -1;
     int rc;
 
-    rc = userdata_path(gc, domid, userid, &dir, &path);
+    rc = userdata_path(gc, uuid, userid, &dir, &path);
     if (rc) goto out;
 
     /* One writer at a time (the lock), so the temp file's name is fixed
@@ -245,14 +242,14 @@ int libxl__userdata_store(libxl__gc *gc, uint32_t domid, const char *userid,
     tmp = GCSPRINTF("%s.tmp", path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        LOGED(ERROR, domid, "cannot create %s", tmp);
+        LOGE(ERROR, "cannot create %s", tmp);
         rc = ERROR_FAIL;
         goto out;
     }
     rc = write_all(gc, fd, tmp, data, strlen(data));
     if (rc) goto out;
     if (fsync(fd)) {
-        LOGED(ERROR, domid, "cannot sync %s", tmp);
+        LOGE(ERROR, "cannot sync %s", tmp);
         rc = ERROR_FAIL;
         goto out;
     }
@@ -260,7 +257,7 @@ int libxl__userdata_store(libxl__gc *gc, uint32_t domid, const char *userid,
     fd = -1;
 
     if (rename(tmp, path)) {
-        LOGED(ERROR, domid, "cannot rename %s to %s", tmp, path);
+        LOGE(ERROR, "cannot rename %s to %s", tmp, path);
         rc = ERROR_FAIL;
         goto out;
     }
@@ -270,21 +267,21 @@ int libxl__userdata_store(libxl__gc *gc, uint32_t domid, const char *userid,
  out:
     if (fd >= 0) close(fd);
     if (tmp && unlink(tmp) && errno != ENOENT)
-        LOGED(ERROR, domid, "cannot remove %s", tmp);
+        LOGE(ERROR, "cannot remove %s", tmp);
     return rc;
 }
 
-int libxl__userdata_destroy(libxl__gc *gc, uint32_t domid, const char *userid)
+int libxl__userdata_destroy(libxl__gc *gc, const char *uuid, const char *userid)
 {
     const char *dir, *path;
     int rc;
 
-    rc = userdata_path(gc, domid, userid, &dir, &path);
+    rc = userdata_path(gc, uuid, userid, &dir, &path);
     if (rc) return rc;
     if (unlink(path)) {
         if (errno == ENOENT)
             return 0;
-        LOGED(ERROR, domid, "cannot remove %s", path);
+        LOGE(ERROR, "cannot remove %s", path);
         return ERROR_FAIL;
     }
     return fsync_dir(gc, dir);

@@ -103,8 +103,11 @@ static void test_bind_and_back(void)
     CHECK_INT_EQ(libxl__usbhost_rebind(gc, "2-1"), 0);
     CHECK_STR_EQ(sysfs_driver_of("2-1:1.1"), "usbhid");
     CHECK_STR_EQ(sysfs_driver_of("2-1:1.2"), "usb-storage");
-    CHECK_XS(REC "/2-1/2-1@1_0", "(absent)");
-    CHECK_XS(REC "/2-1/2-1@1_2", "(absent)");
+    /* the records stay until the caller forgets them */
+    CHECK_XS(REC "/2-1/2-1@1_2/driver_path",
+             "/sys/bus/usb/drivers/usb-storage");
+    CHECK_INT_EQ(libxl__usbhost_forget(gc, XBT_NULL, "2-1", true), 0);
+    CHECK_XS(REC "/2-1", "(absent)");
 
     /* an unplugged device needs nothing */
     CHECK_INT_EQ(libxl__usbhost_unbind_usbback(gc, "1-9"), 0);

@@ -16,6 +16,7 @@
 #include "libxl_pvusb_internal.h"
 
 #define DOMID 3
+#define UUID fakedom_uuid(DOMID)
 
 static char state_dir[512];
 
@@ -89,14 +90,12 @@ static void test_missing_is_empty(void)
     struct stat st;
 
     libxl_domain_usb_config_init(&cfg);
-    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, DOMID, &cfg), 0);
+    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, UUID, &cfg), 0);
     CHECK_INT_EQ(cfg.num_usbctrls, 0);
     CHECK_INT_EQ(cfg.num_usbdevs, 0);
     ASSERT_INT_EQ(stat(state_dir, &st), 0);
     CHECK_INT_EQ(st.st_mode & 0777, 0700);
-    CHECK_INT_EQ(libxl__remove_domain_usb_config(gc, DOMID), 0);
-    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, 77, &cfg),
-                 ERROR_DOMAIN_NOTFOUND);
+    CHECK_INT_EQ(libxl__remove_domain_usb_config(gc, UUID), 0);
     libxl_domain_usb_config_dispose(&cfg);
     GC_FREE;
 }
@@ -117,8 +116,8 @@ static void test_round_trip(void)
     config_fill(&cfg, 3);
 
     ASSERT_INT_EQ(lock_take(gc, &lock), 0);
-    CHECK_INT_EQ(libxl__set_domain_usb_config(gc, DOMID, &cfg), 0);
-    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, DOMID, &back), 0);
+    CHECK_INT_EQ(libxl__set_domain_usb_config(gc, UUID, &cfg), 0);
+    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, UUID, &back), 0);
     libxl__domain_lock_release(gc, &lock);
 
     json = libxl_domain_usb_config_to_json(ctx, &cfg);
@@ -139,11 +138,11 @@ static void test_round_trip(void)
     closedir(d);
     CHECK_INT_EQ(files, 1);
 
-    CHECK_INT_EQ(libxl__remove_domain_usb_config(gc, DOMID), 0);
+    CHECK_INT_EQ(libxl__remove_domain_usb_config(gc, UUID), 0);
     CHECK(access(path, F_OK) < 0);
     libxl_domain_usb_config_dispose(&back);
     libxl_domain_usb_config_init(&back);
-    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, DOMID, &back), 0);
+    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, UUID, &back), 0);
     CHECK_INT_EQ(back.num_usbctrls, 0);
 
     libxl_domain_usb_config_dispose(&cfg);
@@ -160,13 +159,13 @@ static void test_garbage_refused(void)
     FILE *f;
 
     libxl_domain_usb_config_init(&cfg);
-    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, DOMID, &cfg), 0);
+    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, UUID, &cfg), 0);
     path = GCSPRINTF("%s/%s.json", state_dir, fakedom_uuid(DOMID));
     f = fopen(path, "w");
     ASSERT(f);
     fputs("{ \"usbctrls\": [ { \"devid\": ", f);
     fclose(f);
-    CHECK(libxl__get_domain_usb_config(gc, DOMID, &cfg) < 0);
+    CHECK(libxl__get_domain_usb_config(gc, UUID, &cfg) < 0);
     libxl_domain_usb_config_dispose(&cfg);
     GC_FREE;
 }
@@ -206,13 +205,13 @@ static int update_once(libxl__gc *gc, libxl_domain_usb_config *cfg)
     if (rc) return rc;
     libxl_domain_usb_config_dispose(cfg);
     libxl_domain_usb_config_init(cfg);
-    rc = libxl__get_domain_usb_config(gc, DOMID, cfg);
+    rc = libxl__get_domain_usb_config(gc, UUID, cfg);
     if (!rc) {
         if (cfg->num_usbctrls >= 8)
             config_fill(cfg, 1);
         else
             config_append(cfg);
-        rc = libxl__set_domain_usb_config(gc, DOMID, cfg);
+        rc = libxl__set_domain_usb_config(gc, UUID, cfg);
     }
     libxl__domain_lock_release(gc, &lock);
     return rc;
@@ -270,7 +269,7 @@ static void test_sigkill_leaves_old_or_new(void)
 
         libxl_domain_usb_config_dispose(&cfg);
         libxl_domain_usb_config_init(&cfg);
-        CHECK_INT_EQ(libxl__get_domain_usb_config(gc, DOMID, &cfg), 0);
+        CHECK_INT_EQ(libxl__get_domain_usb_config(gc, UUID, &cfg), 0);
         CHECK(cfg.num_usbctrls >= 1 && cfg.num_usbctrls <= 8);
         libxl__free_all(gc);
     }
@@ -292,10 +291,10 @@ static int increment_many(libxl__gc *gc, int n)
         if (rc) return rc;
         libxl_domain_usb_config_dispose(&cfg);
         libxl_domain_usb_config_init(&cfg);
-        rc = libxl__get_domain_usb_config(gc, DOMID, &cfg);
+        rc = libxl__get_domain_usb_config(gc, UUID, &cfg);
         if (!rc) {
             config_append(&cfg);
-            rc = libxl__set_domain_usb_config(gc, DOMID, &cfg);
+            rc = libxl__set_domain_usb_config(gc, UUID, &cfg);
         }
         libxl__domain_lock_release(gc, &lock);
     }
@@ -323,7 +322,7 @@ static void test_lock_serialises(void)
     }
 
     libxl_domain_usb_config_init(&cfg);
-    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, DOMID, &cfg), 0);
+    CHECK_INT_EQ(libxl__get_domain_usb_config(gc, UUID, &cfg), 0);
     CHECK_INT_EQ(cfg.num_usbctrls, 2 * INCREMENTS);
     for (i = 0; i < cfg.num_usbctrls; i++)
         CHECK_INT_EQ(cfg.usbctrls[i].devid, i);
