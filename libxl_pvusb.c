@@ -2727,6 +2727,32 @@ out:
     return list;
 }
 
+int libxl_usb_hostdev_find(libxl_ctx *ctx, const libxl_usb_hostdev *want,
+                           libxl_usb_hostdev *found)
+{
+    GC_INIT(ctx);
+    uint8_t bus, addr;
+    char *busid;
+    int rc;
+
+    rc = libxl__usbhost_find(gc, want, &busid);
+    bus = want->hostbus;
+    addr = want->hostaddr;
+    if (!rc && (want->busid || !want->hostbus))
+        rc = libxl__usbhost_busaddr(gc, busid, &bus, &addr);
+    if (!rc && !bus) {
+        LOG(ERROR, "No USB device %s on this host", busid);
+        rc = ERROR_NOTFOUND;
+    }
+    if (!rc) {
+        found->busid = libxl__strdup(NOGC, busid);
+        found->hostbus = bus;
+        found->hostaddr = addr;
+    }
+    GC_FREE;
+    return rc;
+}
+
 void libxl_usb_hostdev_list_free(libxl_usb_hostdev *list, int nr)
 {
     int i;

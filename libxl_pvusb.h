@@ -29,9 +29,13 @@
 
 /*
  * LIBXL_HAVE_PVUSB_REBIND indicates libxl_device_usbdev_rebind and the
- * host-side helpers below, which libxl itself does not have.
+ * host-side helpers below (libxl_usb_hostdev_list, _find, ...), which
+ * libxl itself does not have.
  */
 #define LIBXL_HAVE_PVUSB_REBIND 1
+
+/* LIBXL_HAVE_PVUSB_HOSTDEV_FIND indicates libxl_usb_hostdev_find. */
+#define LIBXL_HAVE_PVUSB_HOSTDEV_FIND 1
 
 /*----- USB controllers -----*/
 
@@ -187,6 +191,22 @@ int libxl_ctrlport_to_device_usbdev(libxl_ctx *ctx, uint32_t domid,
  */
 libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num);
 void libxl_usb_hostdev_list_free(libxl_usb_hostdev *list, int nr);
+
+/*
+ * The host device want names: by want->busid if it is set, else by
+ * want->hostbus and want->hostaddr if hostbus is set, else by
+ * want->idvendor and want->idproduct (and want->serial, if set).  found
+ * (initialised by the caller; dispose it) gets its busid, hostbus and
+ * hostaddr: what libxl_device_usbdev_add needs, which refuses a hub or
+ * a device someone holds (libxl_usb_hostdev_list tells the rest).  Opens
+ * only what it needs: that device's bus and address, or those of the
+ * devices on that bus, or (by ids) the ids of every device.  Errors,
+ * logged with what to do: ERROR_NOTFOUND (no such device), ERROR_INVAL
+ * (a malformed busid; several devices with those ids: the log names
+ * each, with its busid and serial).
+ */
+int libxl_usb_hostdev_find(libxl_ctx *ctx, const libxl_usb_hostdev *want,
+                           libxl_usb_hostdev *found);
 
 /*
  * The host busid of what is at ctrl:port of domain domid, even if the

@@ -76,6 +76,14 @@ bool libxl__usbhost_busid_is_valid(const char *busid)
     }
 }
 
+/* A root hub's name, "usb<bus>". */
+static bool usb_busid_is_root_hub(const char *busid)
+{
+    const char *p = strncmp(busid, "usb", 3) ? NULL : skip_number(busid + 3);
+
+    return p && !*p;
+}
+
 /*----- sysfs -----*/
 
 /* The first line of a sysfs file.  ERROR_NOTFOUND if it is absent. */
@@ -207,6 +215,17 @@ out:
     return rc;
 }
 
+/* Is busid named as a device of bus ("<bus>-..." or root hub "usb<bus>")?
+ * The kernel names them so: the others need not be opened. */
+static bool usb_busid_is_on_bus(const char *busid, int bus)
+{
+    const char *p = !strncmp(busid, "usb", 3) ? busid + 3 : busid;
+    char *end;
+
+    return strtol(p, &end, 10) == bus && end != p &&
+           (*end == '-' || (!*end && p != busid));
+}
+
 int libxl__usbhost_busaddr_to_busid(libxl__gc *gc, int bus, int addr,
                                     char **busid_r)
 {
@@ -217,7 +236,8 @@ int libxl__usbhost_busaddr_to_busid(libxl__gc *gc, int bus, int addr,
     rc = sysfs_usb_list(gc, NULL, &devs, &num);
     if (rc) return rc;
     for (i = 0; i < num; i++) {
-        if (sysfs_read_attr_int(gc, devs[i], "busnum", 10, 255, &busnum) ||
+        if (!usb_busid_is_on_bus(devs[i], bus) ||
+            sysfs_read_attr_int(gc, devs[i], "busnum", 10, 255, &busnum) ||
             sysfs_read_attr_int(gc, devs[i], "devnum", 10, 255, &devnum))
             continue;
         if (busnum == bus && devnum == addr) {
@@ -556,3 +576,72 @@ int libxl__usbhost_read(libxl__gc *gc, const char *busid,
     return 0;
 }
 
+/* Does busid have vendor:product (and serial, if not NULL)? */
+static bool usb_has_id(libxl__gc *gc, const char *busid, long vendor,
+                       long product, const char *serial)
+{
+    long v, p;
+    char *sn;
+
+    return !sysfs_read_attr_int(gc, busid, "idVendor", 16, 0xffff, &v) &&
+           v == vendor &&
+           !sysfs_read_attr_int(gc, busid, "idProduct", 16, 0xffff, &p) &&
+           p == product &&
+           (!serial || (!sysfs_read_attr(gc, busid, "serial", &sn) &&
+                        !strcmp(sn, serial)));
+}
+
+/* The device with those ids; if several have them, the error names them
+ * (busid, bus and address, serial) for the caller to say which. */
+static int usb_find_by_id(libxl__gc *gc, const libxl_usb_hostdev *want,
+                          char **busid_r)
+{
+    const char *sn = want->serial, *found = "";
+    char **devs, *serial;
+    uint8_t bus, addr;
+    int i, num, n = 0, rc;
+
+    rc = sysfs_usb_list(gc, NULL, &devs, &num);
+    for (i = 0; !rc && i < num; i++) {
+        if (!usb_has_id(gc, devs[i], want->idvendor, want->idproduct, sn))
+            continue;
+        rc = libxl__usbhost_busaddr(gc, devs[i], &bus, &addr);
+        if (rc) break;
+        if (sysfs_read_attr(gc, devs[i], "serial", &serial)) serial = "";
+        found = GCSPRINTF("%s%s %s (Bus %03d Device %03d, serial \"%s\")",
+                          found, n ? "," : "", devs[i], bus, addr, serial);
+        *busid_r = devs[i];
+        n++;
+    }
+    if (rc || n == 1) return rc;
+    if (!n) {
+        LOG(ERROR, "No USB device on this host has vendor=%04x "
+            "product=%04x%s%s", want->idvendor, want->idproduct,
+            sn ? " serial=" : "", sn ? sn : "");
+        return ERROR_NOTFOUND;
+    }
+    LOG(ERROR, "%d USB devices have vendor=%04x product=%04x%s%s:%s; say "
+        "which one by its busid%s", n, want->idvendor, want->idproduct,
+        sn ? " serial=" : "", sn ? sn : "", found,
+        sn ? "" : " or its serial");
+    return ERROR_INVAL;
+}
+
+int libxl__usbhost_find(libxl__gc *gc, const libxl_usb_hostdev *want,
+                        char **busid_r)
+{
+    if (want->busid) {
+        if (!libxl__usbhost_busid_is_valid(want->busid) &&
+            !usb_busid_is_root_hub(want->busid)) {
+            LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
+                want->busid);
+            return ERROR_INVAL;
+        }
+        *busid_r = libxl__strdup(gc, want->busid);
+        return 0;
+    }
+    if (want->hostbus)
+        return libxl__usbhost_busaddr_to_busid(gc, want->hostbus,
+                                               want->hostaddr, busid_r);
+    return usb_find_by_id(gc, want, busid_r);
+}

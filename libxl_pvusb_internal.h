@@ -45,6 +45,15 @@ _hidden int libxl__usbhost_list(libxl__gc *gc, char ***busids_r, int *num_r);
  * if there is none. */
 _hidden int libxl__usbhost_busaddr_to_busid(libxl__gc *gc, int bus,
                                             int addr, char **busid_r);
+/*
+ * The device want names (libxl_usb_hostdev_find's rules), found by
+ * opening as little as it can: a busid is taken as it is (its presence
+ * is the caller's to see), hostbus:hostaddr opens only that bus's
+ * devices, ids every device's.  ERROR_NOTFOUND (logged) if none is,
+ * ERROR_INVAL (logged, naming them) if several have those ids.
+ */
+_hidden int libxl__usbhost_find(libxl__gc *gc, const libxl_usb_hostdev *want,
+                                char **busid_r);
 /* hostbus/hostaddr of a present device; 0/0 if it is unplugged. */
 _hidden int libxl__usbhost_busaddr(libxl__gc *gc, const char *busid,
                                    uint8_t *bus_r, uint8_t *addr_r);

@@ -1,8 +1,8 @@
 /*
  * test-host.c - the host layer on its own (libxl_pvusb_host.c, its
  * contract in libxl_pvusb_internal.h): the host's devices as the fake
- * sysfs shows them, interfaces to usbback and back with their driver
- * records, and the ownership record, on a private real xenstored.  No
+ * sysfs shows them and found by name, interfaces to usbback and back
+ * with their driver records, and the ownership record, on a private real xenstored.  No
  * controller or guest is involved: the layer knows none.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
@@ -196,7 +196,46 @@ static void test_owner_record(void)
     GC_FREE;
 }
 
+/* A device named by busid, bus and address, or ids (and serial). */
+static void test_find(void)
+{
+    libxl_ctx *ctx = setup();
+    GC_INIT(ctx);
+    libxl_usb_hostdev want;
+    char *busid;
+
+    sysfs_setup("stick");
+    sysfs_setup("stick2");
+    libxl_usb_hostdev_init(&want);
+    want.hostbus = 2;
+    want.hostaddr = 4;
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), 0);
+    CHECK_STR_EQ(busid, "2-2.1");
+    want.hostaddr = 9;
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), ERROR_NOTFOUND);
+
+    want.hostbus = want.hostaddr = 0;
+    want.idvendor = 0x0781;
+    want.idproduct = 0x5567;
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), ERROR_INVAL);
+    want.serial = "STICK0002";
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), 0);
+    CHECK_STR_EQ(busid, "1-3");
+    want.serial = "NOSUCH";
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), ERROR_NOTFOUND);
+
+    want.busid = "1-2";
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), 0);
+    CHECK_STR_EQ(busid, "1-2");
+    want.busid = "usb2";
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), 0);
+    want.busid = "1-2/../1-3";
+    CHECK_INT_EQ(libxl__usbhost_find(gc, &want, &busid), ERROR_INVAL);
+    GC_FREE;
+}
+
 static const struct test tests[] = {
+    { "a device named by busid, bus and address, or ids", test_find },
     { "the host's devices, as sysfs shows them", test_devices },
     { "interfaces to usbback and back, drivers recorded",
       test_bind_and_back },

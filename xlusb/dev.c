@@ -90,83 +90,32 @@ static int parse_usbdev_attach(int argc, char **argv, struct devsel *sel,
     return parse_ctrlport(vals[K_CONTROLLER], vals[K_PORT], usbdev);
 }
 
-static bool devsel_matches_id(const struct devsel *sel,
-                              const libxl_usb_hostdev *dev)
+/*
+ * The host device the user means, as the library finds it, in dev
+ * (initialised); 1 after saying why not (the library has logged what it
+ * found).
+ */
+static int find_device(const struct devsel *sel, libxl_usb_hostdev *dev)
 {
-    return dev->idvendor == sel->vendor && dev->idproduct == sel->product &&
-           (!sel->serial || (dev->serial && !strcmp(dev->serial, sel->serial)));
-}
+    libxl_usb_hostdev want;
+    int rc;
 
-/* One line of the candidates of an ambiguous vendor=/product=. */
-static void print_candidate(const libxl_usb_hostdev *dev)
-{
-    char *owner;
-
-    fprintf(stderr, "  %-10s Bus %03d Device %03d  serial %s  %s",
-            dev->busid, (int)dev->hostbus, (int)dev->hostaddr,
-            dev->serial && *dev->serial ? dev->serial : "(none)",
-            dev->product ? dev->product : "");
-    if (hostdev_is_assigned(dev)) {
-        owner = domain_label(dev->domid);
-        fprintf(stderr, "  (assigned to %s, controller %d port %d)", owner,
-                dev->ctrl, dev->port);
-        free(owner);
-    }
-    fputc('\n', stderr);
-}
-
-static const libxl_usb_hostdev *select_by_id(const struct devsel *sel,
-                                             const struct hostdevs *h)
-{
-    const libxl_usb_hostdev *match = NULL;
-    int i, n = 0;
-
-    for (i = 0; i < h->num; i++) {
-        if (devsel_matches_id(sel, &h->dev[i])) {
-            match = &h->dev[i];
-            n++;
-        }
-    }
-    if (n == 1)
-        return match;
-    if (!n) {
-        fail("no USB device on this host has vendor=%04x product=%04x%s%s"
-             " (see 'xlusb usb-assignable-list')", sel->vendor,
-             sel->product, sel->serial ? " serial=" : "",
-             sel->serial ? sel->serial : "");
-        return NULL;
-    }
-    fail("%d USB devices have vendor=%04x product=%04x%s%s:", n,
-         sel->vendor, sel->product, sel->serial ? " serial=" : "",
-         sel->serial ? sel->serial : "");
-    for (i = 0; i < h->num; i++)
-        if (devsel_matches_id(sel, &h->dev[i]))
-            print_candidate(&h->dev[i]);
-    fprintf(stderr, "Say which one with busid=<busid>%s.\n",
-            sel->serial ? "" : ", or add serial=<serial>");
-    return NULL;
-}
-
-/* The host device the user means, or NULL after saying why not. */
-static const libxl_usb_hostdev *select_device(const struct devsel *sel,
-                                              const struct hostdevs *h)
-{
-    const libxl_usb_hostdev *dev;
-
-    if (sel->by_id)
-        return select_by_id(sel, h);
-    if (sel->busid) {
-        dev = hostdevs_find_busid(h, sel->busid);
-        if (!dev)
-            fail("no USB device with busid %s on this host (see 'xlusb"
-                 " usb-assignable-list')", sel->busid);
-        return dev;
-    }
-    dev = hostdevs_find_addr(h, sel->hostbus, sel->hostaddr);
-    if (!dev)
-        fail("no USB device at bus %d device %d on this host (see 'xlusb"
-             " usb-assignable-list')", sel->hostbus, sel->hostaddr);
-    return dev;
+    /* not disposed: it borrows sel's strings */
+    libxl_usb_hostdev_init(&want);
+    want.busid = (char *)sel->busid;
+    want.hostbus = sel->hostbus;
+    want.hostaddr = sel->hostaddr;
+    want.idvendor = sel->vendor;
+    want.idproduct = sel->product;
+    want.serial = (char *)sel->serial;
+    rc = libxl_usb_hostdev_find(ctx, &want, dev);
+    if (!rc)
+        return 0;
+    if (rc == ERROR_INVAL)
+        return fail("say which device you mean, as shown above (see 'xlusb"
+                    " usb-assignable-list')");
+    return fail("no such USB device on this host (see 'xlusb"
+                " usb-assignable-list')");
 }
 
 /*
@@ -174,73 +123,51 @@ static const libxl_usb_hostdev *select_device(const struct devsel *sel,
  * library has logged the details.
  */
 static void explain_attach_failure(int rc, const char *name,
-                                   const char *busid, int ctrl)
+                                   const libxl_usb_hostdev *dev, int ctrl)
 {
-    struct hostdevs h;
-    const libxl_usb_hostdev *dev;
-
-    hostdevs_get(&h);
-    dev = hostdevs_find_busid(&h, busid);
-    if (!dev)
-        fail("device %s is no longer on this host (see 'xlusb"
-             " usb-assignable-list')", busid);
-    else if (rc == ERROR_DEVICE_EXISTS && hostdev_is_assigned(dev))
-        hostdev_owner_error(dev);
-    else if (dev->hub)
-        fail("%s is a USB hub: give %s the devices behind it instead",
-             busid, name);
+    if (rc == ERROR_DEVICE_EXISTS)
+        fail("device %s is not free (see above); 'xlusb"
+             " usb-assignable-list' shows who has it", dev->busid);
     else if (ctrl >= 0)
         fail("could not attach %s to %s at controller %d: see 'xlusb"
              " usb-list %s' for its controllers and free ports, or leave"
-             " controller= out to have one chosen", busid, name, ctrl,
+             " controller= out to have one chosen", dev->busid, name, ctrl,
              name);
     else
-        fail("could not attach %s to %s; see the messages above", busid,
-             name);
-    hostdevs_free(&h);
+        fail("could not attach %s to %s; see the messages above",
+             dev->busid, name);
 }
 
 int main_usbdev_attach(int argc, char **argv)
 {
     libxl_device_usbdev usbdev;
-    struct hostdevs h = { NULL, 0 };
-    const libxl_usb_hostdev *dev;
+    libxl_usb_hostdev dev;
     struct devsel sel;
     uint32_t domid;
-    char *name = NULL, *busid = NULL;
+    char *name = NULL;
     int rc, status = 1, ctrl;
 
     libxl_device_usbdev_init(&usbdev);
+    libxl_usb_hostdev_init(&dev);
     usbdev.type = LIBXL_USBDEV_TYPE_HOSTDEV;
     if (parse_usbdev_attach(argc - 1, argv + 1, &sel, &usbdev) ||
-        open_domain(argv[0], &domid, &name))
+        open_domain(argv[0], &domid, &name) || find_device(&sel, &dev))
         goto out;
-    hostdevs_get(&h);
-    dev = select_device(&sel, &h);
-    if (!dev)
-        goto out;
-    busid = strdup(dev->busid);
-    if (!busid) {
-        perror("xlusb");
-        goto out;
-    }
-    usbdev.u.hostdev.hostbus = dev->hostbus;
-    usbdev.u.hostdev.hostaddr = dev->hostaddr;
-    hostdevs_free(&h);
+    usbdev.u.hostdev.hostbus = dev.hostbus;
+    usbdev.u.hostdev.hostaddr = dev.hostaddr;
 
     ctrl = usbdev.ctrl;
     rc = libxl_device_usbdev_add(ctx, domid, &usbdev, NULL);
     if (rc) {
-        explain_attach_failure(rc, name, busid, ctrl);
+        explain_attach_failure(rc, name, &dev, ctrl);
         goto out;
     }
-    printf("attached %s to %s at controller %d port %d\n", busid, name,
+    printf("attached %s to %s at controller %d port %d\n", dev.busid, name,
            usbdev.ctrl, usbdev.port);
     status = 0;
 
  out:
-    hostdevs_free(&h);
-    free(busid);
+    libxl_usb_hostdev_dispose(&dev);
     free(name);
     libxl_device_usbdev_dispose(&usbdev);
     return status;

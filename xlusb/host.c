@@ -31,18 +31,6 @@ const libxl_usb_hostdev *hostdevs_find_busid(const struct hostdevs *h,
     return NULL;
 }
 
-const libxl_usb_hostdev *hostdevs_find_addr(const struct hostdevs *h,
-                                            unsigned long bus,
-                                            unsigned long addr)
-{
-    int i;
-
-    for (i = 0; i < h->num; i++)
-        if (h->dev[i].hostbus == bus && h->dev[i].hostaddr == addr)
-            return &h->dev[i];
-    return NULL;
-}
-
 bool hostdev_is_assigned(const libxl_usb_hostdev *dev)
 {
     return dev->domid >= 0;

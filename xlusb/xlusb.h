@@ -110,10 +110,6 @@ void hostdevs_free(struct hostdevs *h);
 /* The device with that busid, or NULL. */
 const libxl_usb_hostdev *hostdevs_find_busid(const struct hostdevs *h,
                                              const char *busid);
-/* The device at bus:addr, or NULL. */
-const libxl_usb_hostdev *hostdevs_find_addr(const struct hostdevs *h,
-                                            unsigned long bus,
-                                            unsigned long addr);
 /* Whether dev is given to a domain. */
 bool hostdev_is_assigned(const libxl_usb_hostdev *dev);
 /*
