@@ -171,21 +171,29 @@ static int usbctrl_read_backend(libxl__gc *gc, xs_transaction_t t,
 /* Type, backend and ports of controller devid of domid: what giving and
  * taking back devices need.  ERROR_NOTFOUND if there is no such
  * controller. */
-static int usbctrl_read_ports(libxl__gc *gc, xs_transaction_t t,
-                              uint32_t domid, int devid,
-                              libxl_device_usbctrl *usbctrl)
+/* usbctrl->ports, of a controller whose backend is read. */
+static int usbctrl_read_num_ports(libxl__gc *gc, xs_transaction_t t,
+                                  uint32_t domid,
+                                  libxl_device_usbctrl *usbctrl)
 {
     long long val;
     int rc;
 
-    rc = usbctrl_read_backend(gc, t, domid, devid, usbctrl);
-    if (rc) return rc;
     rc = libxl__xs_read_int(gc, t, GCSPRINTF("%s/num-ports",
                                 vusb_be_path(gc, usbctrl, domid)),
                             1, USBIF_MAX_PORTNR, &val);
     if (rc) return rc;
     usbctrl->ports = val;
     return 0;
+}
+
+static int usbctrl_read_ports(libxl__gc *gc, xs_transaction_t t,
+                              uint32_t domid, int devid,
+                              libxl_device_usbctrl *usbctrl)
+{
+    int rc = usbctrl_read_backend(gc, t, domid, devid, usbctrl);
+
+    return rc ? rc : usbctrl_read_num_ports(gc, t, domid, usbctrl);
 }
 
 /*
@@ -211,13 +219,13 @@ static int usbctrl_read(libxl__gc *gc, xs_transaction_t t, uint32_t domid,
     return 0;
 }
 
-/* A controller that exists (usbctrl_read_ports), logged as an error if
- * it does not. */
+/* A controller that exists (usbctrl_read_backend: what a port's path
+ * needs), logged as an error if it does not. */
 static int usbctrl_read_existing(libxl__gc *gc, xs_transaction_t t,
                                  uint32_t domid, int devid,
                                  libxl_device_usbctrl *usbctrl)
 {
-    int rc = usbctrl_read_ports(gc, t, domid, devid, usbctrl);
+    int rc = usbctrl_read_backend(gc, t, domid, devid, usbctrl);
 
     if (rc == ERROR_NOTFOUND)
         LOGD(ERROR, domid, "No USB controller %d", devid);
@@ -294,7 +302,9 @@ static char *usbctrl_port_path(libxl__gc *gc, uint32_t domid,
 /*
  * The busid on a port, or NULL if the port is free.  ERROR_INVAL (logged)
  * if it holds something that is not a busid: whoever reads the port
- * skips it, and nobody takes the port.
+ * skips it, and nobody takes the port.  ERROR_NOTFOUND if the controller
+ * has no such port: its ports are port/1..num-ports, all written when it
+ * is made, so ports can be scanned without reading num-ports.
  */
 static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
                              uint32_t domid,
@@ -307,12 +317,13 @@ static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
 
     rc = libxl__xs_read_checked(gc, t, path, &busid);
     if (rc) return rc;
-    if (busid && *busid && !libxl__usbhost_busid_is_valid(busid)) {
+    if (!busid) return ERROR_NOTFOUND;
+    if (*busid && !libxl__usbhost_busid_is_valid(busid)) {
         LOGD(WARN, domid, "Ignoring %s: \"%s\" is not a USB busid", path,
              busid);
         return ERROR_INVAL;
     }
-    *busid_r = busid && *busid ? busid : NULL;
+    *busid_r = *busid ? busid : NULL;
     return 0;
 }
 
@@ -415,7 +426,7 @@ static int usb_port_holds(libxl__gc *gc, xs_transaction_t t,
     }
     if (!rc)
         rc = usbctrl_port_read(gc, t, domid, &usbctrl, port, &held);
-    if (rc == ERROR_INVAL) rc = 0;
+    if (rc == ERROR_INVAL || rc == ERROR_NOTFOUND) rc = 0;
     *holds_r = !rc && held && !strcmp(held, busid);
 out:
     libxl_device_usbctrl_dispose(&usbctrl);
@@ -1406,6 +1417,22 @@ static int usbctrl_check_port(libxl__gc *gc, uint32_t domid,
     return ERROR_INVAL;
 }
 
+/* For a port usbctrl has no node of: logged, as its num-ports says. */
+static int usbctrl_no_such_port(libxl__gc *gc, xs_transaction_t t,
+                                uint32_t domid,
+                                libxl_device_usbctrl *usbctrl, int port)
+{
+    int rc = usbctrl_read_num_ports(gc, t, domid, usbctrl);
+
+    if (!rc) rc = usbctrl_check_port(gc, domid, usbctrl, port, false);
+    if (!rc) {
+        LOGD(ERROR, domid, "USB controller %d has no port %d in xenstore",
+             usbctrl->devid, port);
+        rc = ERROR_INVAL;
+    }
+    return rc;
+}
+
 /* QEMU's name of a host device given to a guest, as libxl names it. */
 static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
 {
@@ -1712,6 +1739,8 @@ static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
     libxl__ev_devstate_init(&urs->ds);
     rc = usbctrl_read_existing(gc, XBT_NULL, op->domid, urs->devid,
                                &urs->usbctrl);
+    if (!rc)
+        rc = usbctrl_read_num_ports(gc, XBT_NULL, op->domid, &urs->usbctrl);
     if (rc) goto out;
     urs->rds.op = &urs->op;
     urs->rds.usbctrl = &urs->usbctrl;
@@ -1933,25 +1962,31 @@ static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
     const char *busid;
     int port, rc;
 
-    for (port = 1; port <= usbctrl->ports; port++) {
+    *port_r = 0;
+    for (port = 1; port <= USBIF_MAX_PORTNR; port++) {
         rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &busid);
         if (rc == ERROR_INVAL) continue;
+        if (rc == ERROR_NOTFOUND) break;        /* past its last port */
         if (rc) return rc;
-        if (!busid) break;
+        if (!busid) {
+            *port_r = port;
+            break;
+        }
     }
-    *port_r = port <= usbctrl->ports ? port : 0;
     return 0;
 }
 
 /* Is port of usbctrl free to take?  Logged if not. */
 static int usbctrl_port_is_free(libxl__gc *gc, xs_transaction_t t,
                                 uint32_t domid,
-                                const libxl_device_usbctrl *usbctrl, int port)
+                                libxl_device_usbctrl *usbctrl, int port)
 {
     const char *held;
     int rc;
 
     rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &held);
+    if (rc == ERROR_NOTFOUND)
+        return usbctrl_no_such_port(gc, t, domid, usbctrl, port);
     if (!rc && !held) return 0;
     if (!rc)
         LOGD(ERROR, domid, "Port %d of USB controller %d is in use (by %s)",
@@ -1974,7 +2009,6 @@ static int usbdev_pick_port(libxl__gc *gc, xs_transaction_t t,
     if (ctrl >= 0) {
         rc = usbctrl_read_existing(gc, t, domid, ctrl, usbctrl);
         if (!rc) rc = usbctrl_check_dom0s(gc, domid, usbctrl);
-        if (!rc) rc = usbctrl_check_port(gc, domid, usbctrl, *port_r, true);
         if (rc) return rc;
         if (*port_r)
             return usbctrl_port_is_free(gc, t, domid, usbctrl, *port_r);
@@ -1986,7 +2020,7 @@ static int usbdev_pick_port(libxl__gc *gc, xs_transaction_t t,
     rc = usbctrl_devids(gc, t, domid, &devids, &num);
     if (rc) return rc;
     for (i = 0; i < num; i++) {
-        rc = usbctrl_read_ports(gc, t, domid, devids[i], usbctrl);
+        rc = usbctrl_read_backend(gc, t, domid, devids[i], usbctrl);
         if (rc) return rc;
         if (!usbctrl_is_dom0s(usbctrl)) continue;
         rc = usbctrl_free_port(gc, t, domid, usbctrl, port_r);
@@ -2107,8 +2141,9 @@ static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
     int port, rc;
 
     *empty_r = true;
-    for (port = 1; port <= usbctrl->ports && *empty_r; port++) {
+    for (port = 1; port <= USBIF_MAX_PORTNR && *empty_r; port++) {
         rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
+        if (rc == ERROR_NOTFOUND) break;        /* past its last port */
         if (rc && rc != ERROR_INVAL) return rc;
         *empty_r = !rc && !busid;
     }
@@ -2387,8 +2422,6 @@ static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
                                &drs->usbctrl);
     if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
     if (rc) goto out;
-    rc = usbctrl_check_port(gc, domid, &drs->usbctrl, drs->port, false);
-    if (rc) goto out;
     drs->rps.op = &drs->op;
     drs->rps.usbctrl = &drs->usbctrl;
     drs->rps.port = drs->port;
@@ -2404,11 +2437,21 @@ static void usbdev_remove_port_done(libxl__egc *egc,
 {
     usbdev_remove_state *drs = CONTAINER_OF(rps, *drs, rps);
     STATE_AO_GC(drs->op.ao);
+    const char *busid;
 
+    /* a port the controller does not have: say which it has */
+    if (rc == ERROR_NOTFOUND &&
+        usbctrl_port_read(gc, XBT_NULL, drs->op.domid, &drs->usbctrl,
+                          drs->port, &busid) == ERROR_NOTFOUND) {
+        rc = usbctrl_no_such_port(gc, XBT_NULL, drs->op.domid,
+                                  &drs->usbctrl, drs->port);
+        goto out;
+    }
     if (rc == ERROR_INVAL) rc = ERROR_NOTFOUND;     /* not a busid */
     if (rc == ERROR_NOTFOUND)
         LOGD(ERROR, drs->op.domid, "No USB device on controller %d port %d",
              drs->usbctrl.devid, drs->port);
+out:
     usbdev_remove_done(egc, drs, rc);
 }
 
