@@ -2,13 +2,17 @@
  * fuzz-qmp.c - the QMP client (core/libxl_qmp.c) reading what QEMU
  * sends: the input is the byte stream of QEMU's side of the socket.
  *
- * No change to the code under test: libxl__qmp_run connects to
+ * The client runs as the library runs it (libxl_pvusb.c's usb_dm_send):
+ * a libxl__ev_qmp sub-operation of a synchronous ao, whose AO_INPROGRESS
+ * runs the event loop until the exchange's callback completes the ao.
+ * No change to the code under test: it connects to
  * LIBXL_QMP_SOCKET_DIR/qmp-libxl-<domid> as always, and connect() is
  * defined here (it takes precedence over libc's in this program) to hand
- * it one end of a socketpair instead.  The input is written into the
- * other end (at once, or from a thread if it does not fit in the
- * socket's buffer), then shuts it down, so that the client always reaches
- * the end of the stream (EOF) rather than its 10 s timeout.
+ * it one end of a socketpair instead, with the flags of the socket it
+ * made (non-blocking).  The input is written into the other end (at once,
+ * or from a thread if it does not fit in the socket's buffer), then shuts
+ * it down, so that the client always reaches the end of the stream (EOF)
+ * rather than its 10 s timeout.
  *
  * The first byte is not stream: its bits 0-1 choose the command run (with
  * or without arguments); with bit 2, the stream starts with a greeting
@@ -45,17 +49,42 @@ static int client_end = -1;
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
+    int flags;
 
     FUZZ_CHECK(addr->sa_family == AF_UNIX && len > sizeof(sa_family_t),
                "connect to something else than a unix socket");
     FUZZ_CHECK(!strcmp(un->sun_path, QMP_PATH), "connect to %s",
                un->sun_path);
     FUZZ_CHECK(client_end >= 0, "a second connect");
-    if (dup3(client_end, fd, O_CLOEXEC) < 0)
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || dup3(client_end, fd, O_CLOEXEC) < 0 ||
+        fcntl(fd, F_SETFL, flags) < 0)
         return -1;
     close(client_end);
     client_end = -1;
     return 0;
+}
+
+static void qmp_replied(libxl__egc *egc, libxl__ev_qmp *qmp, int rc)
+{
+    libxl__ao_complete(egc, qmp->ao, rc);
+}
+
+/* cmd with args to the QEMU of DOMID, in an ao that waits for it. */
+static int qmp_run(libxl_ctx *ctx, const char *cmd, const char *const *args)
+{
+    AO_CREATE(ctx, DOMID, NULL);
+    EGC_INIT(ctx);
+    libxl__ev_qmp *qmp;
+
+    GCNEW(qmp);
+    libxl__ev_qmp_init(qmp);
+    qmp->ao = ao;
+    qmp->domid = DOMID;
+    qmp->callback = qmp_replied;
+    libxl__ev_qmp_send(egc, qmp, cmd, args);
+    EGC_FREE;
+    return AO_INPROGRESS;
 }
 
 struct stream {
@@ -143,7 +172,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         { "query-status", NULL }, { "device_del", del_args },
     };
     libxl_ctx *ctx = fuzz_ctx();
-    GC_INIT(ctx);
     struct stream s = { .fd = -1 };
     char *buf, *sent, *line, *save = NULL;
     size_t pad = 0, n;
@@ -194,7 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         shutdown(s.fd, SHUT_WR);
 
-    rc = libxl__qmp_run(gc, DOMID, cmd, cmds[b0 & 3].args);
+    rc = qmp_run(ctx, cmd, cmds[b0 & 3].args);
 
     if (threaded)
         pthread_join(writer, NULL);
@@ -227,6 +255,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     free(sent);
     free(buf);
-    GC_FREE;
     return 0;
 }

@@ -38,12 +38,20 @@ libxl_ctx *fuzz_ctx(void)
 {
     static libxl_ctx *ctx;
 
-    /* Only lg is used by what the targets call (libxl__log). */
+    pthread_mutexattr_t attr;
+
+    /* As libxl_ctx_alloc makes it, less xenstore and libxc: the log, the
+     * lock and the event machinery (the QMP client runs in an ao). */
     if (!ctx) {
         ctx = calloc(1, sizeof(*ctx));
-        if (!ctx)
+        if (!ctx || pthread_mutexattr_init(&attr) ||
+            pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE) ||
+            pthread_mutex_init(&ctx->lock, &attr))
             abort();
+        pthread_mutexattr_destroy(&attr);
         ctx->lg = &null_logger;
+        if (libxl__ev_ctx_init(ctx))
+            abort();
     }
     return ctx;
 }

@@ -17,9 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /*
- * A context for the code under test to log through, without a xenstore
- * connection (the parsers need none): every message is formatted, so a
- * bad format argument is found, then dropped.  Made once.
+ * A context for the code under test to log through and run its event
+ * loop in, without a xenstore connection (the parsers and the QMP client
+ * need none): every message is formatted, so a bad format argument is
+ * found, then dropped.  Made once.
  */
 libxl_ctx *fuzz_ctx(void);
 /* Messages logged at XTL_ERROR or above since the last call. */
