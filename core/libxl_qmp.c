@@ -206,6 +206,12 @@ static int qmp_handle_msg(libxl__gc *gc, libxl__ev_qmp *ev, yajl_val msg)
         LOGD(DEBUG, ev->domid, "QMP: skipping an event");
         return 0;
     }
+    /* QEMU answers a command once it has read it all, not before. */
+    if (ev->tx_done < ev->tx_len) {
+        LOGD(ERROR, ev->domid, "QMP: %s answered a command not sent yet",
+             ev->path);
+        return ERROR_PROTOCOL_ERROR_QMP;
+    }
     switch (ev->state) {
     case QMP_STATE_GREETING:
         if (!YAJL_IS_OBJECT(qmp_member(msg, "QMP"))) {
@@ -305,9 +311,10 @@ static void qmp_fd_ready(libxl__egc *egc, libxl__ev_fd *efd, int fd,
 
     (void)fd;
     (void)events;
-    if (revents & POLLOUT) rc = qmp_transmit(gc, ev);
-    /* A hang-up is read as the end of the stream. */
-    if (!rc && (revents & ~POLLOUT)) rc = qmp_receive(gc, ev);
+    /* What came is read before what we send goes: it came before. A
+     * hang-up is read as the end of the stream. */
+    if (revents & ~POLLOUT) rc = qmp_receive(gc, ev);
+    if (!rc && (revents & POLLOUT)) rc = qmp_transmit(gc, ev);
     if (rc) qmp_done(egc, ev, rc > 0 ? 0 : rc);
 }
 

@@ -9,15 +9,18 @@
  * LIBXL_QMP_SOCKET_DIR/qmp-libxl-<domid> as always, and connect() is
  * defined here (it takes precedence over libc's in this program) to hand
  * it one end of a socketpair instead, with the flags of the socket it
- * made (non-blocking).  The input is written into the other end (at once,
- * or from a thread if it does not fit in the socket's buffer), then shuts
- * it down, so that the client always reaches the end of the stream (EOF)
- * rather than its 10 s timeout.
+ * made (non-blocking).  A thread is QEMU on the other end: it sends the
+ * input line by line, each line that is not an event (a reply, or
+ * anything else) only once the client has sent as many lines as replies
+ * went before it, as QEMU answers a command only once it has read it;
+ * then it shuts its end down, so that the client always reaches the end
+ * of the stream (EOF) rather than its 10 s timeout.
  *
  * The first byte is not stream: its bits 0-1 choose the command run (with
  * or without arguments); with bit 2, the stream starts with a greeting
  * padded to 65528 + (bits 3-6) bytes, newline included, around the 64 KiB
- * a message may have (docs/pvusb.md).
+ * a message may have (docs/pvusb.md); with bit 7, the stream is sent
+ * without waiting for the client (a QEMU answering what it was not asked).
  *
  * Checked: the result is one of the codes libxl_pvusb.h documents for a
  * QEMU's answer; a greeting over 64 KiB is refused; the client sends
@@ -87,56 +90,110 @@ static int qmp_run(libxl_ctx *ctx, const char *cmd, const char *const *args)
     return AO_INPROGRESS;
 }
 
-struct stream {
+/* QEMU's side of the socket, for its thread. */
+struct qemu {
     int fd;
-    const char *buf;
+    const char *buf;            /* the stream */
     size_t len;
+    bool paced;                 /* replies wait for the client's lines */
+    char *sent;                 /* what the client sent, NUL-terminated */
+    size_t sent_len, sent_cap;
 };
 
-/* QEMU's side: sends it all (or until the client closes), then EOF. */
-static void *qemu_writes(void *arg)
+/* Whether the line of n bytes at p is not an event: QEMU's reply to a
+ * command (or anything else, which the client must refuse), as the
+ * client parses it. */
+static bool is_reply(const char *p, size_t n)
 {
-    struct stream *s = arg;
-    size_t done = 0;
+    const char *event_path[] = { "event", NULL };
+    char *line = fuzz_strdup((const uint8_t *)p, n);
+    yajl_val o = yajl_tree_parse(line, NULL, 0);
+    bool reply = !(YAJL_IS_OBJECT(o) &&
+                   yajl_tree_get(o, event_path, yajl_t_any));
+
+    yajl_tree_free(o);
+    free(line);
+    return reply;
+}
+
+/* Reads what the client sends; false at its end (it has closed). */
+static bool read_client(struct qemu *q)
+{
     ssize_t r;
 
-    while (done < s->len) {
-        r = send(s->fd, s->buf + done, s->len - done, MSG_NOSIGNAL);
+    if (q->sent_len + 1 == q->sent_cap) {
+        q->sent_cap *= 2;
+        q->sent = realloc(q->sent, q->sent_cap);
+        FUZZ_CHECK(q->sent, "out of memory");
+    }
+    do
+        r = read(q->fd, q->sent + q->sent_len,
+                 q->sent_cap - 1 - q->sent_len);
+    while (r < 0 && errno == EINTR);
+    /* Its close of a socket with input unread (ours) resets it. */
+    if (!r || (r < 0 && errno == ECONNRESET))
+        return false;
+    FUZZ_CHECK(r > 0, "read: %s", strerror(errno));
+    q->sent_len += r;
+    q->sent[q->sent_len] = '\0';
+    return true;
+}
+
+/* Waits until the client has sent n lines; false if it closed first. */
+static bool client_sent_lines(struct qemu *q, size_t n)
+{
+    for (;;) {
+        size_t lines = 0;
+        const char *p;
+
+        for (p = q->sent; (p = strchr(p, '\n')); p++)
+            lines++;
+        if (lines >= n)
+            return true;
+        if (!read_client(q))
+            return false;
+    }
+}
+
+/* Sends n bytes at p; false if the client has closed. */
+static bool send_all(int fd, const char *p, size_t n)
+{
+    ssize_t r;
+
+    while (n) {
+        r = send(fd, p, n, MSG_NOSIGNAL);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            break;          /* the client has closed: it is done reading */
-        done += r;
+            return false;
+        p += r;
+        n -= r;
     }
-    shutdown(s->fd, SHUT_WR);
-    return NULL;
+    return true;
 }
 
-/* What the client sent, read to its EOF (it has closed). */
-static char *client_sent(int fd)
+/* QEMU: sends the stream (until the client closes), then EOF, then reads
+ * what the client sent to its end. */
+static void *qemu_side(void *arg)
 {
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    ssize_t r;
+    struct qemu *q = arg;
+    size_t done = 0, n, replies = 0;
+    const char *nl;
 
-    FUZZ_CHECK(buf, "out of memory");
-    for (;;) {
-        if (len + 1 == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            FUZZ_CHECK(buf, "out of memory");
-        }
-        r = read(fd, buf + len, cap - 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        /* Its close of a socket with input unread (ours) resets it. */
-        if (!r || (r < 0 && errno == ECONNRESET))
+    while (done < q->len) {
+        nl = memchr(q->buf + done, '\n', q->len - done);
+        n = nl ? (size_t)(nl - (q->buf + done)) + 1 : q->len - done;
+        if (q->paced && is_reply(q->buf + done, n) &&
+            !client_sent_lines(q, replies++))
             break;
-        FUZZ_CHECK(r > 0, "read: %s", strerror(errno));
-        len += r;
+        if (!send_all(q->fd, q->buf + done, n))
+            break;
+        done += n;
     }
-    buf[len] = '\0';
-    return buf;
+    shutdown(q->fd, SHUT_WR);
+    while (read_client(q))
+        ;
+    return NULL;
 }
 
 /* Line n (0, 1) of what the client sent is {"execute": cmd, ..., "id": n+1}. */
@@ -172,14 +229,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         { "query-status", NULL }, { "device_del", del_args },
     };
     libxl_ctx *ctx = fuzz_ctx();
-    struct stream s = { .fd = -1 };
-    char *buf, *sent, *line, *save = NULL;
+    struct qemu q = { .fd = -1 };
+    char *buf, *line, *save = NULL;
     size_t pad = 0, n;
     int sv[2], rc, lines;
     uint8_t b0 = size ? data[0] : 0;
     const char *cmd = cmds[b0 & 3].cmd;
-    pthread_t writer;
-    bool threaded;
+    pthread_t qemu;
 
     if (size) {
         data++;
@@ -202,32 +258,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
                "socketpair: %s", strerror(errno));
     client_end = sv[0];
-    s.fd = sv[1];
-    s.buf = buf;
-    s.len = pad + size;
-    /* What fits in the socket's buffer (all, usually) is sent at once;
-     * a thread sends the rest as the client reads. */
-    while (s.len) {
-        ssize_t r = send(s.fd, s.buf, s.len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-        if (r <= 0)
-            break;
-        s.buf += r;
-        s.len -= r;
-    }
-    threaded = s.len > 0;
-    if (threaded)
-        FUZZ_CHECK(!pthread_create(&writer, NULL, qemu_writes, &s),
-                   "pthread_create");
-    else
-        shutdown(s.fd, SHUT_WR);
+    q.fd = sv[1];
+    q.buf = buf;
+    q.len = pad + size;
+    q.paced = !(b0 & 0x80);
+    q.sent_cap = 4096;
+    q.sent = malloc(q.sent_cap);
+    FUZZ_CHECK(q.sent, "out of memory");
+    q.sent[0] = '\0';
+    FUZZ_CHECK(!pthread_create(&qemu, NULL, qemu_side, &q),
+               "pthread_create");
 
     rc = qmp_run(ctx, cmd, cmds[b0 & 3].args);
 
-    if (threaded)
-        pthread_join(writer, NULL);
+    pthread_join(qemu, NULL);
     FUZZ_CHECK(client_end < 0, "the client never connected");
-    sent = client_sent(sv[1]);
     close(sv[1]);
 
     FUZZ_CHECK(rc == 0 || rc == ERROR_PROTOCOL_ERROR_QMP ||
@@ -242,10 +287,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    "a %zu-byte greeting: result %d", pad, rc);
 
     /* Every line it sent ends with a newline. */
-    n = strlen(sent);
-    FUZZ_CHECK(!n || sent[n - 1] == '\n', "sent %s", sent);
+    n = q.sent_len;
+    FUZZ_CHECK(!n || q.sent[n - 1] == '\n', "sent %s", q.sent);
     lines = 0;
-    for (line = strtok_r(sent, "\n", &save); line;
+    for (line = strtok_r(q.sent, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
         FUZZ_CHECK(lines < 2, "sent a third line: %s", line);
         check_sent_line(line, lines ? cmd : "qmp_capabilities", lines + 1);
@@ -253,7 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(rc || lines == 2, "a success after %d commands", lines);
 
-    free(sent);
+    free(q.sent);
     free(buf);
     return 0;
 }
