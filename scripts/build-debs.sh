@@ -4,8 +4,10 @@
 # (build/deb/src/, scripts/copy-tree.sh) so that the build in the tree is
 # untouched; the .debs and the .changes land in build/deb/. Then lintian
 # on the .changes: its tags are shown (build/deb/lintian.log), and the
-# run fails on an error. The last line counts them: "debs: N packages,
-# lintian: N errors, N warnings, N info, N overridden".
+# run fails on an error; and tests/install/check.sh on the packages
+# unpacked together (build/deb/root/). The last line counts lintian's
+# tags: "debs: N packages, lintian: N errors, N warnings, N info, N
+# overridden".
 # While the copy is the same as at the last successful run (same files,
 # same contents), the packages are kept and that run's summary is shown.
 set -u
@@ -42,6 +44,10 @@ grep -v '^running with root privileges' "$dir/lintian.log" |
 count() { grep -c "^$1: " "$dir/lintian.log"; }
 errors=$(count E) warnings=$(count W) infos=$(count I) overridden=$(count O)
 echo "# debs: built in $((t1 - t0)) s, lintian in $(($(date +%s) - t1)) s"
+rm -rf "$dir/root"
+for d in "$dir"/*.deb; do dpkg-deb -x "$d" "$dir/root"; done
+"$top/tests/install/check.sh" "$dir/root" | sed 's/^/# packages: /'
+[ "${PIPESTATUS[0]}" = 0 ] || exit 1
 echo "debs: $(ls "$dir"/*.deb | wc -l) packages, lintian: $errors errors," \
      "$warnings warnings, $infos info, $overridden overridden" |
     tee "$dir/summary"
