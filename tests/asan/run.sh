@@ -43,17 +43,8 @@ CFLAGS="-O1 -g $SAN -fno-sanitize-recover=all"
 PRELOADS="tests/harness/xsshim.so tests/harness/sysfsmock.so tests/harness/qmpredirect.so tests/harness/xcmock.so"
 
 cd "$top"
-if ! git rev-parse --git-dir > /dev/null 2>&1; then
-    echo "check-asan: $top is not a git checkout (the copy is made of" \
-         "the files git knows)" >&2
-    exit 2
-fi
-rm -rf "$dir"
-mkdir -p "$dir" "$reports"
-# Tracked and untracked-but-not-ignored files, less those deleted.
-git ls-files -z --cached --others --exclude-standard |
-    xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-    tar --null -T - -cf - | tar -C "$dir" -xf - || exit 2
+scripts/copy-tree.sh "$dir" || exit 2
+mkdir -p "$reports"
 
 t0=$(date +%s)
 make -C "$dir" -s $PRELOADS || exit 1

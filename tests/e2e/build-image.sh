@@ -18,6 +18,7 @@ for c in debootstrap mke2fs dpkg-deb apt-get chroot cpio; do
 done
 e2e_img_dir
 mkdir -p "$IMG"/{debs,out,logs}
+e2e_cache_prune
 cd "$IMG"
 echo "$VERSIONS" > versions.txt
 T_ALL=$(now)

@@ -1,9 +1,9 @@
 #!/bin/bash
 # The end-to-end scenario, run inside the test dom0 by /sbin/dom0-init (e2e=test).
 # Drives PVUSB through the tool under test ($TOOL from /share/e2e.conf):
-#   xlusb  our CLI (/share/bin/xlusb, built on the host, statically linked with
-#          libxlpvusb.a); Debian's xl is used only to create/destroy guests and for
-#          the interoperability checks
+#   xlusb  our CLI, from our packages (built on the host by `make debs`, put in
+#          /share/debs/ by run.sh, installed here first with dpkg -i); Debian's xl
+#          is used only to create/destroy guests and for the interoperability checks
 #   xl     Debian's xl for everything: the baseline that proves the image, the
 #          guest, the emulated devices and the qusb backend work
 # Output: "RESULT <check> PASS|FAIL <detail>" and "TIMING <name> <seconds>" lines
@@ -11,7 +11,7 @@
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
 S=/share
 TOOL=xlusb; [ -f $S/e2e.conf ] && . $S/e2e.conf
-XLUSB=$S/bin/xlusb
+XLUSB=/usr/sbin/xlusb
 G=e2e-guest          # the guest of steps 1-7
 G2=e2e-guest2        # a second guest, for step 8 (device attached at destroy)
 GNODM=e2e-nodm       # a paused guest without a device model (step 1)
@@ -157,6 +157,15 @@ step "0. dom0, tool under test: $TOOL"
 xl info | grep -E 'release|xen_version|nr_cpus|free_memory|xen_commandline'
 info "dom0 xen-utils $(dpkg-query -W -f='${Version}' xen-utils-4.17), host libxen-dev ${HOST_LIBXEN:-?}"
 if [ "$TOOL" = xlusb ]; then
+    # ---- the packages under test, installed as an administrator would
+    run dpkg -i $S/debs/*.deb
+    ok debs-install $RC "rc=$RC: $(cd $S/debs && echo *.deb)"
+    PKGS=$(cd $S/debs && ls *.deb | sed 's/_.*//')
+    dpkg-query -W -f='    ${Package} ${Version} ${db:Status-Abbrev}\n' $PKGS
+    run dpkg --verify $PKGS; ok debs-files-intact $RC "dpkg --verify $(echo $PKGS)"
+    bash -c '. /usr/share/bash-completion/completions/xlusb && complete -p xlusb' | grep -q _xlusb
+    ok xlusb-completion-loads $? "$(bash -c '. /usr/share/bash-completion/completions/xlusb && complete -p xlusb' 2>&1)"
+    # ----
     ldd $XLUSB 2>&1 | sed 's/^/    /'
     ! ldd $XLUSB 2>&1 | grep -q 'not found'; ok xlusb-libs-resolve $? "$(ldd $XLUSB 2>&1 | grep -c 'not found') missing"
     run $XLUSB help >/dev/null; ok xlusb-runs $RC "xlusb help rc=$RC"
@@ -211,6 +220,7 @@ ok usb-list-two-controllers $? "rc=$RC"
 # ---------------------------------------------------------------- 2. stick A by serial
 step "2. usbdev-attach stick A ($A) by vendor/product/serial"
 guest_view $G "before attaching stick A"
+[ "$T" = xl ] || tool usb-assignable-list
 n0=$(( $(glines $G) + 1 )); t0=$(up)
 attach_serial $G $STICKA; rc=$RC; t1=$(up)
 ok stickA-attach $rc "rc=$rc in $(sub $t0 $t1) s"

@@ -1,20 +1,24 @@
 #!/bin/bash
 # End-to-end test on a real Xen hypervisor: build (or reuse) the image, boot Xen +
-# dom0 under QEMU, run dom0-test.sh inside dom0 against the freshly built xlusb,
-# power off, and report PASS/FAIL per check plus timings.
+# dom0 under QEMU, run dom0-test.sh inside dom0 on the packages built by
+# `make debs` (installed there with dpkg -i), power off, and report PASS/FAIL per
+# check plus timings.
 #
-#   tests/e2e/run.sh                 the scenario through xlusb (needs xlusb/xlusb built)
+#   tests/e2e/run.sh                 the scenario through xlusb (needs the packages: make debs)
 #   E2E_TOOL=xl tests/e2e/run.sh     the same scenario through Debian's xl (baseline: proves
 #                                    the image, guest, devices; no xlusb needed)
-# Environment: E2E_CACHE, E2E_RUN (lib.sh), XLUSB (default <top>/xlusb/xlusb),
+# Environment: E2E_CACHE, E2E_RUN (lib.sh), E2E_DEBS (the .debs' folder, default
+#   <top>/build/deb),
 #   E2E_TIMEOUT (s, whole run, default 1500), E2E_BOOT_TIMEOUT (s until dom0 is
 #   ready, default 480), E2E_NO_BUILD=1 (skip build-image.sh),
 #   E2E_QUIET=1 (do not echo dom0's test output live).
+# Needs root: run by a user, it runs itself again through sudo (lib.sh: e2e_need_root).
 # Exit status: 0 when every check passed, 1 otherwise (including: no results at all).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+e2e_need_root "$@"
 TOOL=${E2E_TOOL:-xlusb}
-XLUSB=${XLUSB:-$TOP/xlusb/xlusb}
+DEBS=${E2E_DEBS:-$TOP/build/deb}
 TIMEOUT=${E2E_TIMEOUT:-1500}
 BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-480}
 T_ALL=$(now)
@@ -29,19 +33,17 @@ e2e_img_dir
 T_BUILD=$(elapsed $T)
 say "image ready in $T_BUILD s: $IMG"
 
-# 2. the run folder and the 9p share: test script, guest kernel + initramfs, our binaries
-rm -rf "$E2E_RUN"; mkdir -p "$E2E_RUN/share/results" "$E2E_RUN/share/bin"
+# 2. the run folder and the 9p share: test script, guest kernel + initramfs, our packages
+rm -rf "$E2E_RUN"; mkdir -p "$E2E_RUN/share/results" "$E2E_RUN/share/debs"
 S=$E2E_RUN/share
 cp "$E2E_DIR/dom0-test.sh" "$S/"; chmod +x "$S/dom0-test.sh"
 cp "$IMG/out/vmlinuz" "$S/vmlinuz"; cp "$IMG/out/domU-initrd.cpio.gz" "$S/"
 if [ "$TOOL" = xlusb ]; then
-    if [ -x "$XLUSB" ]; then
-        cp "$XLUSB" "$S/bin/xlusb"
-        # not needed by the statically linked xlusb, carried for anyone testing the .so
-        for f in "$TOP"/libxlpvusb.so.*.*; do [ -f "$f" ] && cp "$f" "$S/bin/"; done
-    else
-        say "WARNING: $XLUSB not built (make xlusb/xlusb): its checks will fail"
-    fi
+    # what an administrator installs: every package but the -dev and the debug symbols
+    for f in "$DEBS"/*.deb; do
+        case $f in *-dev_*|*-dbgsym_*) ;; *) [ -f "$f" ] && cp "$f" "$S/debs/" ;; esac
+    done
+    ls "$S"/debs/*.deb >/dev/null 2>&1 || say "WARNING: no packages in $DEBS (make debs): xlusb's checks will fail"
 fi
 printf 'TOOL=%s\nHOST_LIBXEN=%s\n' "$TOOL" "$(dpkg-query -W -f='${Version}' libxen-dev 2>/dev/null)" > "$S/e2e.conf"
 echo "$VERSIONS" > "$E2E_RUN/versions.txt"
