@@ -611,12 +611,16 @@ static int usbdev_read(libxl__gc *gc, uint32_t domid,
                                 &usbdev->u.hostdev.hostaddr);
 }
 
-/* Appends the devices of usbctrl to *usbdevs (malloc'd, *num of them). */
+/* Appends the devices of usbctrl to *usbdevs (malloc'd, *num of them),
+ * and if busids is not NULL their busids to *busids (malloc'd, each
+ * one too). */
 static int usbdev_list_ctrl(libxl__gc *gc, uint32_t domid,
                             const libxl_device_usbctrl *usbctrl,
-                            libxl_device_usbdev **usbdevs, int *num)
+                            libxl_device_usbdev **usbdevs, char ***busids,
+                            int *num)
 {
     libxl_device_usbdev *d;
+    const char *busid;
     int port, rc;
 
     for (port = 1; port <= usbctrl->ports; port++) {
@@ -624,8 +628,13 @@ static int usbdev_list_ctrl(libxl__gc *gc, uint32_t domid,
                                   (*num + 1) * sizeof(**usbdevs));
         d = &(*usbdevs)[*num];
         libxl_device_usbdev_init(d);
-        rc = usbdev_read(gc, domid, usbctrl, port, d, NULL);
+        rc = usbdev_read(gc, domid, usbctrl, port, d, &busid);
         if (!rc) {
+            if (busids) {
+                *busids = libxl__realloc(NOGC, *busids,
+                                         (*num + 1) * sizeof(**busids));
+                (*busids)[*num] = libxl__strdup(NOGC, busid);
+            }
             (*num)++;
             continue;
         }
@@ -692,7 +701,8 @@ static int usb_config_from_xenstore(libxl__gc *gc, uint32_t domid,
             return rc;
         }
         cfg->num_usbctrls++;
-        rc = usbdev_list_ctrl(gc, domid, c, &cfg->usbdevs, &cfg->num_usbdevs);
+        rc = usbdev_list_ctrl(gc, domid, c, &cfg->usbdevs, NULL,
+                              &cfg->num_usbdevs);
         if (rc) return rc;
     }
     return 0;
@@ -2566,40 +2576,44 @@ static int usbctrl_frontend_int(libxl__gc *gc, const char *fe_path,
     return v;
 }
 
+/* info of controller c of domid, as read by usbctrl_read. */
+static void usbctrl_info_fill(libxl__gc *gc, uint32_t domid,
+                              const libxl_device_usbctrl *c,
+                              libxl_usbctrlinfo *info)
+{
+    const char *fe_path;
+
+    info->type = c->type;
+    info->devid = c->devid;
+    info->version = c->version;
+    info->ports = c->ports;
+    info->backend = libxl__strdup(NOGC, vusb_be_path(gc, c, domid));
+    info->backend_id = c->backend_domid;
+    info->frontend_id = domid;
+    if (usbctrl_is_dm(c)) {
+        /* no xenbus frontend: nothing the guest wrote */
+        info->state = info->evtch = info->ref_urb = info->ref_conn = -1;
+        return;
+    }
+    fe_path = vusb_fe_path(gc, domid, c->devid);
+    info->frontend = libxl__strdup(NOGC, fe_path);
+    info->state = usbctrl_frontend_int(gc, fe_path, "state");
+    info->evtch = usbctrl_frontend_int(gc, fe_path, "event-channel");
+    info->ref_urb = usbctrl_frontend_int(gc, fe_path, "urb-ring-ref");
+    info->ref_conn = usbctrl_frontend_int(gc, fe_path, "conn-ring-ref");
+}
+
 int libxl_device_usbctrl_getinfo(libxl_ctx *ctx, uint32_t domid,
                                  const libxl_device_usbctrl *usbctrl,
                                  libxl_usbctrlinfo *usbctrlinfo)
 {
     GC_INIT(ctx);
     libxl_device_usbctrl c;
-    const char *fe_path;
     int rc;
 
     libxl_device_usbctrl_init(&c);
     rc = usbctrl_read(gc, XBT_NULL, domid, usbctrl->devid, &c);
-    if (rc) goto out;
-
-    usbctrlinfo->type = c.type;
-    usbctrlinfo->devid = c.devid;
-    usbctrlinfo->version = c.version;
-    usbctrlinfo->ports = c.ports;
-    usbctrlinfo->backend = libxl__strdup(NOGC, vusb_be_path(gc, &c, domid));
-    usbctrlinfo->backend_id = c.backend_domid;
-    usbctrlinfo->frontend_id = domid;
-    if (usbctrl_is_dm(&c)) {
-        /* no xenbus frontend: nothing the guest wrote */
-        usbctrlinfo->state = usbctrlinfo->evtch = -1;
-        usbctrlinfo->ref_urb = usbctrlinfo->ref_conn = -1;
-        goto out;
-    }
-    fe_path = vusb_fe_path(gc, domid, c.devid);
-    usbctrlinfo->frontend = libxl__strdup(NOGC, fe_path);
-    usbctrlinfo->state = usbctrl_frontend_int(gc, fe_path, "state");
-    usbctrlinfo->evtch = usbctrl_frontend_int(gc, fe_path, "event-channel");
-    usbctrlinfo->ref_urb = usbctrl_frontend_int(gc, fe_path, "urb-ring-ref");
-    usbctrlinfo->ref_conn = usbctrl_frontend_int(gc, fe_path,
-                                                 "conn-ring-ref");
-out:
+    if (!rc) usbctrl_info_fill(gc, domid, &c, usbctrlinfo);
     libxl_device_usbctrl_dispose(&c);
     GC_FREE;
     return rc;
@@ -2629,7 +2643,8 @@ libxl_device_usbdev *libxl_device_usbdev_list(libxl_ctx *ctx,
     rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &n);
     for (i = 0; !rc && i < n; i++) {
         rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
-        if (!rc) rc = usbdev_list_ctrl(gc, domid, &usbctrl, &usbdevs, num);
+        if (!rc) rc = usbdev_list_ctrl(gc, domid, &usbctrl, &usbdevs, NULL,
+                                       num);
     }
     if (rc) {
         LOGD(ERROR, domid, "Unable to list USB devices");
@@ -2659,7 +2674,7 @@ static int usbdev_at(libxl__gc *gc, uint32_t domid, int ctrl, int port,
     int rc;
 
     libxl_device_usbctrl_init(&usbctrl);
-    rc = usbctrl_read(gc, XBT_NULL, domid, ctrl, &usbctrl);
+    rc = usbctrl_read_ports(gc, XBT_NULL, domid, ctrl, &usbctrl);
     if (rc) goto out;
     rc = usbctrl_check_port(gc, domid, &usbctrl, port, false);
     if (rc) goto out;
@@ -2695,6 +2710,62 @@ int libxl_ctrlport_to_usb_busid(libxl_ctx *ctx, uint32_t domid,
     rc = usbdev_at(gc, domid, ctrl, port, &usbdev, &busid);
     if (!rc) *busid_r = libxl__strdup(NOGC, busid);
     libxl_device_usbdev_dispose(&usbdev);
+    GC_FREE;
+    return rc;
+}
+
+int libxl_usb_domain_list(libxl_ctx *ctx, uint32_t domid,
+                          libxl_usbctrlinfo **infos_r, int *nctrls_r,
+                          libxl_device_usbdev **usbdevs_r, char ***busids_r,
+                          int *ndevs_r)
+{
+    GC_INIT(ctx);
+    libxl_usbctrlinfo *infos = NULL;
+    libxl_device_usbdev *usbdevs = NULL;
+    libxl_device_usbctrl usbctrl;
+    char **busids = NULL;
+    int *devids;
+    int i, n, ndevs = 0, rc;
+
+    libxl_device_usbctrl_init(&usbctrl);
+    rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &n);
+    if (rc) goto out;
+    infos = libxl__calloc(NOGC, n ? n : 1, sizeof(*infos));
+    for (i = 0; i < n; i++) {
+        libxl_usbctrlinfo_init(&infos[i]);
+        rc = usbctrl_read(gc, XBT_NULL, domid, devids[i], &usbctrl);
+        if (rc) {
+            LOGD(ERROR, domid, "Unable to list USB controllers");
+            n = i + 1;
+            goto out;
+        }
+        usbctrl_info_fill(gc, domid, &usbctrl, &infos[i]);
+        rc = usbdev_list_ctrl(gc, domid, &usbctrl, &usbdevs, &busids,
+                              &ndevs);
+        if (rc) {
+            LOGD(ERROR, domid, "Unable to list USB devices");
+            n = i + 1;
+            goto out;
+        }
+    }
+    *infos_r = infos;
+    *nctrls_r = n;
+    *usbdevs_r = usbdevs;
+    *busids_r = busids;
+    *ndevs_r = ndevs;
+    infos = NULL;
+    usbdevs = NULL;
+    busids = NULL;
+    n = ndevs = 0;
+out:
+    for (i = 0; infos && i < n; i++)
+        libxl_usbctrlinfo_dispose(&infos[i]);
+    free(infos);
+    for (i = 0; i < ndevs; i++)
+        free(busids[i]);
+    free(busids);
+    libxl_device_usbdev_list_free(usbdevs, ndevs);
+    libxl_device_usbctrl_dispose(&usbctrl);
     GC_FREE;
     return rc;
 }
@@ -2768,6 +2839,20 @@ libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num)
 out:
     GC_FREE;
     return list;
+}
+
+int libxl_usb_hostdev_get(libxl_ctx *ctx, const char *busid,
+                          libxl_usb_hostdev *h)
+{
+    GC_INIT(ctx);
+    int rc = ERROR_INVAL;
+
+    if (!libxl__usbhost_busid_is_valid(busid))
+        LOG(ERROR, "\"%s\" is not a USB busid", busid);
+    else
+        rc = usb_hostdev_read(gc, busid, h);
+    GC_FREE;
+    return rc;
 }
 
 int libxl_usb_hostdev_find(libxl_ctx *ctx, const libxl_usb_hostdev *want,

@@ -37,6 +37,10 @@
 /* LIBXL_HAVE_PVUSB_HOSTDEV_FIND indicates libxl_usb_hostdev_find. */
 #define LIBXL_HAVE_PVUSB_HOSTDEV_FIND 1
 
+/* LIBXL_HAVE_PVUSB_DOMAIN_LIST indicates libxl_usb_domain_list and
+ * libxl_usb_hostdev_get. */
+#define LIBXL_HAVE_PVUSB_DOMAIN_LIST 1
+
 /*----- USB controllers -----*/
 
 /*
@@ -193,6 +197,16 @@ libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num);
 void libxl_usb_hostdev_list_free(libxl_usb_hostdev *list, int nr);
 
 /*
+ * Host device busid as libxl_usb_hostdev_list gives it: h (initialised
+ * by the caller; dispose it) filled from sysfs, reading only that
+ * device, and from whoever holds it.  ERROR_INVAL (logged) if busid is
+ * malformed, an error if the device cannot be read (it is unplugged, for
+ * one).
+ */
+int libxl_usb_hostdev_get(libxl_ctx *ctx, const char *busid,
+                          libxl_usb_hostdev *h);
+
+/*
  * The host device want names: by want->busid if it is set, else by
  * want->hostbus and want->hostaddr if hostbus is set, else by
  * want->idvendor and want->idproduct (and want->serial, if set).  found
@@ -216,6 +230,20 @@ int libxl_usb_hostdev_find(libxl_ctx *ctx, const libxl_usb_hostdev *want,
  */
 int libxl_ctrlport_to_usb_busid(libxl_ctx *ctx, uint32_t domid,
                                 int ctrl, int port, char **busid_r);
+
+/*
+ * Domain domid's USB controllers and devices, reading each controller
+ * and port once: *infos_r, the controllers' info in devid order (as
+ * libxl_device_usbctrl_getinfo gives it; dispose each, free the array),
+ * *usbdevs_r the devices on them (as libxl_device_usbdev_list gives them;
+ * free with libxl_device_usbdev_list_free) and *busids_r their host
+ * busids (as libxl_ctrlport_to_usb_busid gives them; free each and the
+ * array).  On error (logged) nothing is returned.
+ */
+int libxl_usb_domain_list(libxl_ctx *ctx, uint32_t domid,
+                          libxl_usbctrlinfo **infos_r, int *nctrls_r,
+                          libxl_device_usbdev **usbdevs_r, char ***busids_r,
+                          int *ndevs_r);
 
 /*
  * Domains that have USB controllers, ascending.  Malloc'd array of *num

@@ -24,11 +24,12 @@
 struct dom_usb {
     uint32_t domid;
     char *name;
-    libxl_device_usbctrl *ctrls;
     libxl_usbctrlinfo *infos;       /* one per controller */
     int nctrls;
     libxl_device_usbdev *devs;
-    char **busids;                  /* one per device; NULL if unknown */
+    char **busids;                  /* one per device */
+    libxl_usb_hostdev *hosts;       /* one per device; busid NULL if
+                                     * unplugged or unreadable */
     int ndevs;
 };
 
@@ -36,31 +37,26 @@ static void dom_usb_get(uint32_t domid, struct dom_usb *d)
 {
     int i;
 
+    memset(d, 0, sizeof(*d));
     d->domid = domid;
     d->name = domain_label(domid);
-    d->ctrls = libxl_device_usbctrl_list(ctx, domid, &d->nctrls);
-    d->infos = calloc(d->nctrls, sizeof(*d->infos));
-    d->devs = libxl_device_usbdev_list(ctx, domid, &d->ndevs);
-    d->busids = calloc(d->ndevs, sizeof(*d->busids));
-    if ((d->nctrls && !d->infos) || (d->ndevs && !d->busids)) {
+    if (libxl_usb_domain_list(ctx, domid, &d->infos, &d->nctrls, &d->devs,
+                              &d->busids, &d->ndevs))
+        return;     /* the library said why: shown as no controllers */
+    d->hosts = calloc(d->ndevs, sizeof(*d->hosts));
+    if (d->ndevs && !d->hosts) {
         perror("xlusb");
         exit(1);
     }
-    for (i = 0; i < d->nctrls; i++) {
-        libxl_usbctrlinfo_init(&d->infos[i]);
-        if (libxl_device_usbctrl_getinfo(ctx, domid, &d->ctrls[i],
-                                         &d->infos[i])) {
-            /* The library said why; show what the controller list says. */
-            d->infos[i].type = d->ctrls[i].type;
-            d->infos[i].devid = d->ctrls[i].devid;
-            d->infos[i].version = d->ctrls[i].version;
-            d->infos[i].ports = d->ctrls[i].ports;
-            d->infos[i].backend_id = d->ctrls[i].backend_domid;
+    for (i = 0; i < d->ndevs; i++) {
+        libxl_usb_hostdev_init(&d->hosts[i]);
+        /* hostbus 0: unplugged, nothing to read */
+        if (d->devs[i].u.hostdev.hostbus &&
+            libxl_usb_hostdev_get(ctx, d->busids[i], &d->hosts[i])) {
+            libxl_usb_hostdev_dispose(&d->hosts[i]);
+            libxl_usb_hostdev_init(&d->hosts[i]);
         }
     }
-    for (i = 0; i < d->ndevs; i++)
-        libxl_ctrlport_to_usb_busid(ctx, domid, d->devs[i].ctrl,
-                                    d->devs[i].port, &d->busids[i]);
 }
 
 static void dom_usb_free(struct dom_usb *d)
@@ -69,11 +65,13 @@ static void dom_usb_free(struct dom_usb *d)
 
     for (i = 0; i < d->nctrls; i++)
         libxl_usbctrlinfo_dispose(&d->infos[i]);
-    for (i = 0; i < d->ndevs; i++)
+    for (i = 0; i < d->ndevs; i++) {
         free(d->busids[i]);
+        libxl_usb_hostdev_dispose(&d->hosts[i]);
+    }
     free(d->infos);
     free(d->busids);
-    libxl_device_usbctrl_list_free(d->ctrls, d->nctrls);
+    free(d->hosts);
     libxl_device_usbdev_list_free(d->devs, d->ndevs);
     free(d->name);
 }
@@ -90,10 +88,9 @@ static int dom_usb_find(const struct dom_usb *d, int ctrl, int port)
 }
 
 /* The host device of d->devs[i], or NULL if it is unplugged. */
-static const libxl_usb_hostdev *dom_usb_host(const struct dom_usb *d, int i,
-                                             const struct hostdevs *h)
+static const libxl_usb_hostdev *dom_usb_host(const struct dom_usb *d, int i)
 {
-    return d->busids[i] ? hostdevs_find_busid(h, d->busids[i]) : NULL;
+    return d->hosts[i].busid ? &d->hosts[i] : NULL;
 }
 
 static const char *str_or(const char *s, const char *dflt)
@@ -176,8 +173,7 @@ static void print_shown(const char *s)
     }
 }
 
-static void print_port(const struct dom_usb *d, int ctrl, int port,
-                       const struct hostdevs *h)
+static void print_port(const struct dom_usb *d, int ctrl, int port)
 {
     const libxl_usb_hostdev *dev;
     int i = dom_usb_find(d, ctrl, port);
@@ -188,7 +184,7 @@ static void print_port(const struct dom_usb *d, int ctrl, int port,
         return;
     }
     printf(" %-10s", str_or(d->busids[i], "?"));
-    dev = dom_usb_host(d, i, h);
+    dev = dom_usb_host(d, i);
     if (dev) {
         printf(" Bus %03d Device %03d  ID %04x:%04x  ",
                (int)dev->hostbus, (int)dev->hostaddr, dev->idvendor,
@@ -199,7 +195,7 @@ static void print_port(const struct dom_usb *d, int ctrl, int port,
         printf(" (unplugged)\n");
 }
 
-static void print_dom_usb(const struct dom_usb *d, const struct hostdevs *h)
+static void print_dom_usb(const struct dom_usb *d)
 {
     const libxl_usbctrlinfo *info;
     int i, port;
@@ -217,7 +213,7 @@ static void print_dom_usb(const struct dom_usb *d, const struct hostdevs *h)
                libxl_usbctrl_type_to_string(info->type), info->backend_id,
                info->state, info->version, info->ports);
         for (port = 1; port <= info->ports; port++)
-            print_port(d, info->devid, port, h);
+            print_port(d, info->devid, port);
     }
 }
 
@@ -239,7 +235,7 @@ static yajl_gen_status gen_key_str(yajl_gen g, const char *key,
 }
 
 static yajl_gen_status gen_devices(yajl_gen g, const struct dom_usb *d,
-                                   int ctrl, const struct hostdevs *h)
+                                   int ctrl)
 {
     const libxl_usb_hostdev *dev;
     yajl_gen_status s;
@@ -249,7 +245,7 @@ static yajl_gen_status gen_devices(yajl_gen g, const struct dom_usb *d,
     for (i = 0; !s && i < d->ndevs; i++) {
         if (d->devs[i].ctrl != ctrl)
             continue;
-        dev = dom_usb_host(d, i, h);
+        dev = dom_usb_host(d, i);
         s = yajl_gen_map_open(g);
         if (!s) s = gen_key_str(g, "busid", d->busids[i]);
         if (!s) s = gen_key(g, "device");
@@ -263,8 +259,7 @@ static yajl_gen_status gen_devices(yajl_gen g, const struct dom_usb *d,
     return s ? s : yajl_gen_array_close(g);
 }
 
-static yajl_gen_status gen_dom_usb(yajl_gen g, const struct dom_usb *d,
-                                   const struct hostdevs *h)
+static yajl_gen_status gen_dom_usb(yajl_gen g, const struct dom_usb *d)
 {
     yajl_gen_status s;
     int i;
@@ -280,7 +275,7 @@ static yajl_gen_status gen_dom_usb(yajl_gen g, const struct dom_usb *d,
         if (!s) s = gen_key(g, "controller");
         if (!s) s = libxl_usbctrlinfo_gen_json(g, &d->infos[i]);
         if (!s) s = gen_key(g, "devices");
-        if (!s) s = gen_devices(g, d, d->infos[i].devid, h);
+        if (!s) s = gen_devices(g, d, d->infos[i].devid);
         if (!s) s = yajl_gen_map_close(g);
     }
     if (!s) s = yajl_gen_array_close(g);
@@ -345,7 +340,6 @@ static int list_domains(char **specs, int n, uint32_t **domids_r,
 
 int main_usb_list(int argc, char **argv)
 {
-    struct hostdevs h = { NULL, 0 };
     struct dom_usb d;
     uint32_t *domids = NULL;
     yajl_gen g = NULL;
@@ -356,22 +350,20 @@ int main_usb_list(int argc, char **argv)
         goto out;
     if (json_output && !(g = json_open()))
         goto out;
-    hostdevs_get(&h);
     for (i = 0; !s && i < n; i++) {
         dom_usb_get(domids[i], &d);
         if (g) {
-            s = gen_dom_usb(g, &d, &h);
+            s = gen_dom_usb(g, &d);
         } else {
             if (i)
                 putchar('\n');
-            print_dom_usb(&d, &h);
+            print_dom_usb(&d);
         }
         dom_usb_free(&d);
     }
     status = g ? json_close(g, s) : 0;
 
  out:
-    hostdevs_free(&h);
     free(domids);
     return status;
 }
