@@ -2847,7 +2847,8 @@ int libxl_usb_hostdev_get(libxl_ctx *ctx, const char *busid,
     GC_INIT(ctx);
     int rc = ERROR_INVAL;
 
-    if (!libxl__usbhost_busid_is_valid(busid))
+    if (!libxl__usbhost_busid_is_valid(busid) &&
+        !libxl__usbhost_is_root_hub(busid))
         LOG(ERROR, "\"%s\" is not a USB busid", busid);
     else
         rc = usb_hostdev_read(gc, busid, h);

@@ -197,7 +197,8 @@ libxl_usb_hostdev *libxl_usb_hostdev_list(libxl_ctx *ctx, int *num);
 void libxl_usb_hostdev_list_free(libxl_usb_hostdev *list, int nr);
 
 /*
- * Host device busid as libxl_usb_hostdev_list gives it: h (initialised
+ * Host device busid (a root hub's too, "usb<bus>") as
+ * libxl_usb_hostdev_list gives it: h (initialised
  * by the caller; dispose it) filled from sysfs, reading only that
  * device, and from whoever holds it.  ERROR_INVAL (logged) if busid is
  * malformed, an error if the device cannot be read (it is unplugged, for

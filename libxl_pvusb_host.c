@@ -76,8 +76,7 @@ bool libxl__usbhost_busid_is_valid(const char *busid)
     }
 }
 
-/* A root hub's name, "usb<bus>". */
-static bool usb_busid_is_root_hub(const char *busid)
+bool libxl__usbhost_is_root_hub(const char *busid)
 {
     const char *p = strncmp(busid, "usb", 3) ? NULL : skip_number(busid + 3);
 
@@ -632,7 +631,7 @@ int libxl__usbhost_find(libxl__gc *gc, const libxl_usb_hostdev *want,
 {
     if (want->busid) {
         if (!libxl__usbhost_busid_is_valid(want->busid) &&
-            !usb_busid_is_root_hub(want->busid)) {
+            !libxl__usbhost_is_root_hub(want->busid)) {
             LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
                 want->busid);
             return ERROR_INVAL;

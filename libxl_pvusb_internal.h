@@ -38,6 +38,8 @@
 
 /* "<bus>-<port>[.<port>]...", numbers without a leading zero. */
 _hidden bool libxl__usbhost_busid_is_valid(const char *busid);
+/* A root hub's name, "usb<bus>" (its bus without a leading zero). */
+_hidden bool libxl__usbhost_is_root_hub(const char *busid);
 
 /* The devices, root hubs included, sorted by busid. */
 _hidden int libxl__usbhost_list(libxl__gc *gc, char ***busids_r, int *num_r);

@@ -936,6 +936,83 @@ static void test_hostdev_list_and_lookups(void)
     libxl_device_usbctrl_dispose(&c);
 }
 
+/* Whether a and b, of type T, are the same as JSON. */
+#define SAME_JSON(T, a, b) ({                                           \
+    char *ja_ = T##_to_json(NULL, (a)), *jb_ = T##_to_json(NULL, (b));  \
+    bool same_ = ja_ && jb_ && !strcmp(ja_, jb_);                       \
+    if (!same_)                                                         \
+        fprintf(stderr, "# %s\n# vs %s\n", ja_, jb_);                  \
+    free(ja_);                                                          \
+    free(jb_);                                                          \
+    same_;                                                              \
+})
+
+/* libxl_usb_domain_list gives what the one-thing calls give, and
+ * libxl_usb_hostdev_get the host list's entry of one device. */
+static void test_domain_list_and_hostdev_get(void)
+{
+    libxl_ctx *ctx = setup();
+    libxl_device_usbctrl *ctrls;
+    libxl_device_usbdev *devs, *ldevs;
+    libxl_usbctrlinfo *infos, info;
+    libxl_usb_hostdev *h, one;
+    char **busids, *busid;
+    int i, n, nctrls, ndevs, nl;
+
+    ASSERT_INT_EQ(add_dev(ctx, OTHER, 2, 2, -1, 0), 0);
+    ASSERT_INT_EQ(add_dev(ctx, OTHER, 1, 3, -1, 0), 0);
+    ASSERT_INT_EQ(libxl_usb_domain_list(ctx, OTHER, &infos, &nctrls, &devs,
+                                        &busids, &ndevs), 0);
+    ctrls = libxl_device_usbctrl_list(ctx, OTHER, &n);
+    ASSERT_INT_EQ(nctrls, n);
+    for (i = 0; i < n; i++) {
+        libxl_usbctrlinfo_init(&info);
+        CHECK_INT_EQ(libxl_device_usbctrl_getinfo(ctx, OTHER, &ctrls[i],
+                                                  &info), 0);
+        CHECK(SAME_JSON(libxl_usbctrlinfo, &infos[i], &info));
+        libxl_usbctrlinfo_dispose(&info);
+        libxl_usbctrlinfo_dispose(&infos[i]);
+    }
+    free(infos);
+    libxl_device_usbctrl_list_free(ctrls, n);
+    ldevs = libxl_device_usbdev_list(ctx, OTHER, &nl);
+    ASSERT_INT_EQ(ndevs, 2);
+    ASSERT_INT_EQ(nl, ndevs);
+    for (i = 0; i < ndevs; i++) {
+        CHECK(SAME_JSON(libxl_device_usbdev, &devs[i], &ldevs[i]));
+        CHECK_INT_EQ(libxl_ctrlport_to_usb_busid(ctx, OTHER, devs[i].ctrl,
+                                                 devs[i].port, &busid), 0);
+        CHECK_STR_EQ(busids[i], busid);
+        free(busid);
+        free(busids[i]);
+    }
+    free(busids);
+    libxl_device_usbdev_list_free(devs, ndevs);
+    libxl_device_usbdev_list_free(ldevs, nl);
+
+    h = libxl_usb_hostdev_list(ctx, &n);
+    ASSERT_INT_EQ(n, 7);
+    for (i = 0; i < n; i++) {
+        libxl_usb_hostdev_init(&one);
+        CHECK_INT_EQ(libxl_usb_hostdev_get(ctx, h[i].busid, &one), 0);
+        CHECK(SAME_JSON(libxl_usb_hostdev, &one, &h[i]));
+        libxl_usb_hostdev_dispose(&one);
+    }
+    libxl_usb_hostdev_list_free(h, n);
+    libxl_usb_hostdev_init(&one);
+    CHECK_INT_EQ(libxl_usb_hostdev_get(ctx, "1-2/../2-1", &one),
+                 ERROR_INVAL);
+    CHECK(libxl_usb_hostdev_get(ctx, "9-9", &one) != 0);
+    libxl_usb_hostdev_dispose(&one);
+
+    /* a domain without controllers: nothing, and success */
+    ASSERT_INT_EQ(libxl_usb_domain_list(ctx, GUEST, &infos, &nctrls, &devs,
+                                        &busids, &ndevs), 0);
+    CHECK_INT_EQ(nctrls, 0);
+    CHECK_INT_EQ(ndevs, 0);
+    free(infos);
+}
+
 /* The drivers of busid in a fresh host device list (malloc'd), or NULL. */
 static char *hostdev_drivers(libxl_ctx *ctx, const char *busid)
 {
@@ -997,6 +1074,8 @@ static const struct test tests[] = {
     { "forged frontend changes nothing", test_forged_frontend },
     { "forged driver_path is refused", test_forged_driver_path },
     { "two processes attach one device: one wins", test_concurrent_attach },
+    { "one domain's listing, one host device",
+      test_domain_list_and_hostdev_get },
     { "host device list, domains, devid lookup",
       test_hostdev_list_and_lookups },
     { "host device list: one driver per interface, - for none",
