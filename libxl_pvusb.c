@@ -2714,6 +2714,17 @@ int libxl_ctrlport_to_usb_busid(libxl_ctx *ctx, uint32_t domid,
     return rc;
 }
 
+static void usbdevs_busids_free(libxl_device_usbdev *usbdevs, char **busids,
+                                int num)
+{
+    int i;
+
+    for (i = 0; busids && i < num; i++)
+        free(busids[i]);
+    free(busids);
+    libxl_device_usbdev_list_free(usbdevs, num);
+}
+
 int libxl_usb_domain_list(libxl_ctx *ctx, uint32_t domid,
                           libxl_usbctrlinfo **infos_r, int *nctrls_r,
                           libxl_device_usbdev **usbdevs_r, char ***busids_r,
@@ -2725,7 +2736,7 @@ int libxl_usb_domain_list(libxl_ctx *ctx, uint32_t domid,
     libxl_device_usbctrl usbctrl;
     char **busids = NULL;
     int *devids;
-    int i, n, ndevs = 0, rc;
+    int i, n, ndevs = 0, rc, devs_rc = 0;
 
     libxl_device_usbctrl_init(&usbctrl);
     rc = usbctrl_devids(gc, XBT_NULL, domid, &devids, &n);
@@ -2740,13 +2751,17 @@ int libxl_usb_domain_list(libxl_ctx *ctx, uint32_t domid,
             goto out;
         }
         usbctrl_info_fill(gc, domid, &usbctrl, &infos[i]);
-        rc = usbdev_list_ctrl(gc, domid, &usbctrl, &usbdevs, &busids,
-                              &ndevs);
-        if (rc) {
-            LOGD(ERROR, domid, "Unable to list USB devices");
-            n = i + 1;
-            goto out;
-        }
+        if (!devs_rc)
+            devs_rc = usbdev_list_ctrl(gc, domid, &usbctrl, &usbdevs,
+                                       &busids, &ndevs);
+    }
+    if (devs_rc) {
+        /* as libxl_device_usbdev_list: no devices, the controllers still */
+        LOGD(ERROR, domid, "Unable to list USB devices");
+        usbdevs_busids_free(usbdevs, busids, ndevs);
+        usbdevs = NULL;
+        busids = NULL;
+        ndevs = 0;
     }
     *infos_r = infos;
     *nctrls_r = n;
@@ -2761,10 +2776,7 @@ out:
     for (i = 0; infos && i < n; i++)
         libxl_usbctrlinfo_dispose(&infos[i]);
     free(infos);
-    for (i = 0; i < ndevs; i++)
-        free(busids[i]);
-    free(busids);
-    libxl_device_usbdev_list_free(usbdevs, ndevs);
+    usbdevs_busids_free(usbdevs, busids, ndevs);
     libxl_device_usbctrl_dispose(&usbctrl);
     GC_FREE;
     return rc;

@@ -239,7 +239,9 @@ int libxl_ctrlport_to_usb_busid(libxl_ctx *ctx, uint32_t domid,
  * *usbdevs_r the devices on them (as libxl_device_usbdev_list gives them;
  * free with libxl_device_usbdev_list_free) and *busids_r their host
  * busids (as libxl_ctrlport_to_usb_busid gives them; free each and the
- * array).  On error (logged) nothing is returned.
+ * array).  If a controller cannot be read, an error (logged) and
+ * nothing returned; if a device cannot be read, no devices (logged), as
+ * libxl_device_usbdev_list gives none.
  */
 int libxl_usb_domain_list(libxl_ctx *ctx, uint32_t domid,
                           libxl_usbctrlinfo **infos_r, int *nctrls_r,

@@ -249,8 +249,7 @@ int main_usbdev_detach(int argc, char **argv)
 
 int main_usb_rebind(int argc, char **argv)
 {
-    struct hostdevs h;
-    const libxl_usb_hostdev *dev;
+    libxl_usb_hostdev dev;
     int rc;
 
     (void)argc;     /* exactly one, checked by main */
@@ -260,15 +259,16 @@ int main_usb_rebind(int argc, char **argv)
     rc = libxl_device_usbdev_rebind(ctx, argv[0], NULL);
     if (!rc)
         return 0;
-    hostdevs_get(&h);
-    dev = hostdevs_find_busid(&h, argv[0]);
-    if (rc == ERROR_DEVICE_EXISTS && dev && hostdev_is_assigned(dev))
-        hostdev_owner_error(dev);
+    libxl_usb_hostdev_init(&dev);
+    if (rc == ERROR_DEVICE_EXISTS &&
+        !libxl_usb_hostdev_get(ctx, argv[0], &dev) &&
+        hostdev_is_assigned(&dev))
+        hostdev_owner_error(&dev);
     else
         fail("could not give %s back to its host drivers; see the"
              " messages above, fix the cause (reloading the driver's"
              " module may help) and run this command again", argv[0]);
-    hostdevs_free(&h);
+    libxl_usb_hostdev_dispose(&dev);
     return 1;
 }
 

@@ -20,17 +20,6 @@ void hostdevs_free(struct hostdevs *h)
     h->num = 0;
 }
 
-const libxl_usb_hostdev *hostdevs_find_busid(const struct hostdevs *h,
-                                             const char *busid)
-{
-    int i;
-
-    for (i = 0; i < h->num; i++)
-        if (!strcmp(h->dev[i].busid, busid))
-            return &h->dev[i];
-    return NULL;
-}
-
 bool hostdev_is_assigned(const libxl_usb_hostdev *dev)
 {
     return dev->domid >= 0;

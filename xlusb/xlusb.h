@@ -107,9 +107,6 @@ struct hostdevs {
 /* Fills h (empty if the library could not list them: it said why). */
 void hostdevs_get(struct hostdevs *h);
 void hostdevs_free(struct hostdevs *h);
-/* The device with that busid, or NULL. */
-const libxl_usb_hostdev *hostdevs_find_busid(const struct hostdevs *h,
-                                             const char *busid);
 /* Whether dev is given to a domain. */
 bool hostdev_is_assigned(const libxl_usb_hostdev *dev);
 /*
