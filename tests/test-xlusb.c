@@ -489,6 +489,23 @@ static void test_hostile_strings(void)
     transcript_end("hostile-strings");
 }
 
+/* usb-list of a domain reads only the devices its ports hold: a broken
+ * device elsewhere on the host is not its business (usb-assignable-list,
+ * which lists the host, says so). */
+static void test_list_own_devices(void)
+{
+    char path[512];
+
+    host_start(false, "base", "keyboard", "stick", NULL);
+    xlusb("usbdev-attach web01 busid=1-1");
+    snprintf(path, sizeof(path), "%s/sys/bus/usb/devices/1-2/idVendor",
+             tr.sysfsroot);
+    write_file(path, "not a number\n");
+    xlusb("usb-list web01");
+    xlusb("usb-assignable-list");
+    transcript_end("list-own-devices");
+}
+
 static void test_vendor_product(void)
 {
     host_start(false, "base", "keyboard", "stick", "stick2", NULL);
@@ -584,6 +601,7 @@ static const struct test tests[] = {
     { "composite", test_composite },
     { "hostile-strings", test_hostile_strings },
     { "vendor-product", test_vendor_product },
+    { "list-own-devices", test_list_own_devices },
     { "unplugged", test_unplugged },
     { "rebind", test_rebind },
     { "verbose", test_verbose },
