@@ -74,6 +74,8 @@ include tests/bench/bench.mk
 include tests/crash/crash.mk
 include tests/race/race.mk
 include xlusb/xlusb.mk
+include adapter/adapter.mk
+include tests/adapter/adapter.mk
 include tests/fuzz/fuzz.mk
 
 # ---- Debian packages (debian/), built in a copy of the tree into -------

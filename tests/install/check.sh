@@ -40,8 +40,12 @@ rm -f "$dest/caller"
 others=$(nm -D --defined-only "$libdir/libxlpvusb.so" |
          awk '$3 !~ /^libxl_/ { print $3 }')
 [ -z "$others" ] || { echo "exported beyond the API: $others"; exit 1; }
+adapter=$(nm -D --defined-only "$libdir/libxlpvusb-adapter.so" |
+          awk '$3 !~ /^libxl_(device_usb|devid_to_device_usbctrl$|ctrlport_to_device_usbdev$)/ { print $3 }')
+[ -z "$adapter" ] || { echo "the adapter exports beyond libxenlight's PVUSB: $adapter"; exit 1; }
 for f in usr/include/xlpvusb/libxl_pvusb.h usr/include/xlpvusb/libxl.h \
          usr/include/xlpvusb/libxl_utils.h "${libdir#$dest/}/libxlpvusb.a" \
+         "${libdir#$dest/}/libxlpvusb-adapter.so" \
          usr/sbin/xlusb usr/share/man/man1/xlusb.1 \
          usr/share/bash-completion/completions/xlusb; do
     [ -e "$dest/$f" ] || [ -e "$dest/$f.gz" ] ||
