@@ -43,3 +43,6 @@ uninstall-adapter:
 clean: clean-adapter
 clean-adapter:
 	rm -f adapter/*.o adapter/*.map $(ADAPTER)
+
+# tests/e2e carries the adapter into the test dom0
+e2e: $(ADAPTER)
