@@ -79,8 +79,13 @@ info "libvirt $(dpkg-query -W -f='${Version}' libvirt-daemon-driver-xen 2>/dev/n
 # with the environment a systemd drop-in (Environment=LD_PRELOAD=...) gives it.
 mkdir -p /run/libvirt /var/log/libvirt /var/lib/libvirt
 printf 'auth_unix_rw = "none"\nauth_unix_ro = "none"\nlog_outputs = "1:file:/var/log/libvirt/libvirtd.log"\nlog_filters = "1:libxl 3:util 3:rpc 3:event 3:object 3:conf 3:security"\n' > /tmp/libvirtd.conf
+# Only the Xen driver is loaded (LIBVIRT_DRIVER_DIR): libvirtd skips the
+# driver modules it does not find, and the QEMU driver, which the package
+# brings, wants a libvirt-qemu user that only libvirt-daemon-system makes.
+mkdir -p /tmp/libvirt-drivers
+ln -sf /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so /tmp/libvirt-drivers/
 t0=$(up)
-LD_PRELOAD=$AD $LVD -d -f /tmp/libvirtd.conf > /tmp/libvirtd.out 2>&1
+LIBVIRT_DRIVER_DIR=/tmp/libvirt-drivers LD_PRELOAD=$AD $LVD -d -f /tmp/libvirtd.conf > /tmp/libvirtd.out 2>&1
 V="virsh -c xen:///system"
 end=$(( $(date +%s) + 90 ))
 until $V version > /tmp/virsh-version.out 2>&1 || [ $(date +%s) -gt $end ]; do sleep 1; done
