@@ -91,6 +91,10 @@ end=$(( $(date +%s) + 90 ))
 until $V version > /tmp/virsh-version.out 2>&1 || [ $(date +%s) -gt $end ]; do sleep 1; done
 if ! $V version >/dev/null 2>&1; then
     cat /tmp/virsh-version.out | sed 's/^/    /'; lv_logs
+    # measured: libvirt's Xen driver decodes the CPU from libxl_get_physinfo's
+    # hw_cap (libxlCapsInitCPU) and refuses to start if no CPU model fits
+    info "CPU as Xen reports it: $(xl info | grep -E '^(hw_caps|virt_caps)' | tr -s ' ' | tr '\n' ' ')"
+    info "dom0 /proc/cpuinfo: $(grep -m1 '^model name' /proc/cpuinfo); $(grep -m1 '^flags' /proc/cpuinfo)"
     lv_fail "libvirtd with the xen driver did not answer within 90 s: $(tail -1 /tmp/virsh-version.out)"
     return 0
 fi
