@@ -30,7 +30,7 @@ CORE_SRCS := $(wildcard core/*.c)
 LIB_SRCS := libxl_pvusb.c libxl_pvusb_host.c $(CORE_SRCS) $(GEN_SRCS)
 LIB_OBJS := $(patsubst %.c,%.o,$(LIB_SRCS))
 PUB_HDRS := libxl_pvusb.h core/libxl_core.h gen/_libxl_pvusb_types.h \
-            gen/_libxl_pvusb_types_json.h
+            gen/_libxl_pvusb_types_json.h compat/libxl.h compat/libxl_utils.h
 
 CLI_SRCS := $(wildcard xlusb/*.c)
 CLI_OBJS := $(patsubst %.c,%.o,$(CLI_SRCS))
@@ -74,6 +74,8 @@ include tests/bench/bench.mk
 include tests/crash/crash.mk
 include tests/race/race.mk
 include xlusb/xlusb.mk
+include adapter/adapter.mk
+include tests/adapter/adapter.mk
 include tests/fuzz/fuzz.mk
 
 # ---- Debian packages (debian/), built in a copy of the tree into -------

@@ -2308,6 +2308,10 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
     int rc;
 
     libxl_device_usbctrl_init(&das->usbctrl);
+    /* As libxl: 0, what libxl_device_usbdev_init leaves (xl and libvirt
+     * never set it), is a host device. */
+    if (!usbdev->type)
+        usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
     rc = usb_op_check_domain(gc, op);
     if (rc) goto out;
     if (usbdev->ctrl < 0 && usbdev->port) {

@@ -159,9 +159,13 @@ yajl_val libxl__json_map_get(const yajl_val o, const char *key)
 {
     size_t i;
 
+    /* As libxl: null is an absent member (libxl writes null for an
+     * enumeration value it has no name for, and reads it back as the
+     * default). */
     for (i = 0; i < o->u.object.len; i++) {
         if (!strcmp(o->u.object.keys[i], key))
-            return o->u.object.values[i];
+            return YAJL_IS_NULL(o->u.object.values[i]) ? NULL
+                                                       : o->u.object.values[i];
     }
     return NULL;
 }

@@ -57,7 +57,8 @@ _hidden int libxl__enum_from_string(const libxl_enum_string_table *t,
  */
 _hidden yajl_val libxl__json_parse(libxl__gc *gc, const char *type,
                                    const char *s);
-/* The value of key in object o (the first, if repeated), or NULL. */
+/* The value of key in object o (the first, if repeated), or NULL if it is
+ * absent or null. */
 _hidden yajl_val libxl__json_map_get(const yajl_val o, const char *key);
 
 /* Logs that o is not what was expected; returns ERROR_INVAL. */

@@ -49,7 +49,7 @@ if [ ! -f rootfs/.e2e-done ]; then
     rm -rf rootfs
     step "debootstrap $SUITE from $MIRROR (log: $IMG/logs/debootstrap.log)"
     debootstrap --variant=minbase \
-        --include=linux-image-amd64,initramfs-tools,xen-utils-$XEN_SERIES,xenstore-utils,qemu-system-xen,usbutils,kmod,udev,procps,iproute2,busybox \
+        --include=linux-image-amd64,initramfs-tools,xen-utils-$XEN_SERIES,xenstore-utils,qemu-system-xen,usbutils,kmod,udev,procps,iproute2,busybox,libvirt-daemon-driver-xen,libvirt-clients \
         "$SUITE" rootfs "$MIRROR" > logs/debootstrap.log 2>&1 \
         || { tail -20 logs/debootstrap.log; die "debootstrap failed"; }
     step "debootstrap done ($(elapsed $T) s)"

@@ -386,6 +386,9 @@ read CA PA <<<"$(ctrlport $D $A qusb)"
 tool usbdev-detach $G ${CA:-0} ${PA:-1}
 waitdrv $A:1.0 usb-storage 30; ok final-driver-back $? "'$(drv $A:1.0)'"
 
+# ---------------------------------------------------------------- the adapter
+[ -f $S/scenario-adapter.sh ] && . $S/scenario-adapter.sh
+
 # ---------------------------------------------------------------- the end
 step "9. dom0 at the end"
 dump_dom0_usb

@@ -10,7 +10,7 @@
 #   E2E_KEEP, E2E_KEEP_HOURS   what e2e_cache_prune keeps (default 3 folders, 6 hours)
 
 # Bump when the way the dom0 rootfs / hypervisor / xen-hcd are made changes.
-RECIPE=1
+RECIPE=2
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$E2E_DIR/../.." && pwd)

@@ -1,10 +1,17 @@
 /*
- * A caller written for libxl's PVUSB API, compiled against the installed
- * headers through pkg-config (tests/install/check.sh).
+ * A caller written for libxl's PVUSB API, with libxl's header names,
+ * compiled against the installed headers through pkg-config
+ * (tests/install/check.sh).
  */
 #include <stdio.h>
-#include <libxl_pvusb.h>
+#include <libxl.h>
+#include <libxl_utils.h>
 #include <_libxl_pvusb_types_json.h>
+
+/* This library's libxl.h, not libxen-dev's (which has no rebind). */
+#ifndef LIBXL_HAVE_PVUSB_REBIND
+#error "<libxl.h> is not the one of libxlpvusb"
+#endif
 
 int main(void)
 {
