@@ -8,7 +8,9 @@
 # The dom0 disk is the cached image opened with snapshot=on: a run never changes it.
 #
 # Why TCG: Xen does not run under this machine's KVM (a software KVM without
-# VMX/SVM nesting; Xen dies early there). qemu64,+svm is what Xen's own CI uses.
+# VMX/SVM nesting; Xen dies early there). qemu64,+svm is what Xen's own CI uses;
+# +npt (TCG emulates nested paging) gives Xen HAP, without which Debian's Xen
+# cannot run HVM guests at all ("neither hap nor shadow paging available").
 #
 # USB devices (dom0 sees them as real hardware):
 #   EHCI: stick A  46f4:0001 serial XLPVUSB-A1, first line of disk "XLPVUSB-MAGIC-STICK-A"
@@ -30,7 +32,7 @@ DOM0_ARGS="console=hvc0 earlyprintk=xen root=/dev/vda rw init=/sbin/dom0-init"
 [ "$MODE" = test ] && DOM0_ARGS="$DOM0_ARGS e2e=test e2e=halt"
 rm -f "$E2E_RUN/console.sock" "$E2E_RUN/qemu.pid"
 : > "$E2E_RUN/serial.log"
-exec qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64,+svm -smp 2 -m $MEM -machine pc \
+exec qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64,+svm,+npt -smp 2 -m $MEM -machine pc \
   -display none -vga none -monitor none -no-reboot -nodefaults \
   -chardev socket,id=ser0,path=$E2E_RUN/console.sock,server=on,wait=off,logfile=$E2E_RUN/serial.log \
   -serial chardev:ser0 \

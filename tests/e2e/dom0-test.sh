@@ -105,8 +105,11 @@ dump_dom0_usb() {
     done
 }
 # where the backend has busid $2 of domain $1: prints "<ctrl> <port>" (qusb or vusb backend)
+# (a devicemodel controller's ports are in the toolstack's private view)
 ctrlport() {
-    xenstore-ls -f /local/domain/0/backend/$3/$1 2>/dev/null |
+    local p=/local/domain/0/backend/$3/$1
+    [ $3 = devicemodel ] && p=/libxl/$1/device/vusb
+    xenstore-ls -f $p 2>/dev/null |
         awk -v b="\"$2\"" '$2=="=" && $3==b && $1 ~ /\/port\/[0-9]+$/ {n=split($1,p,"/"); print p[n-2], p[n]; exit}'
 }
 # does a listing (in $OUT) show the device bus/addr?
@@ -190,6 +193,8 @@ info "QEMU started by xl for $G:"; ps -eo pid,args | grep -v grep | grep -E "qem
 info "xenstore after create:"; xs_dump $D
 # a second guest for step 8 boots in the background meanwhile
 guest_cfg $G2 "$QUSB_CFG"; run xl create /tmp/$G2.cfg; t_g2=$(up)
+# and the HVM guest of scenario-hvm.sh (slow to boot)
+. $S/scenario-hvm.sh; hvm_create
 
 step "1b. usbctrl-attach type=qusb to a guest without a device model is refused"
 guest_cfg $GNODM ""; run xl create -p /tmp/$GNODM.cfg
@@ -385,6 +390,9 @@ ok reattach-after-destroy $([ $rc = 0 ] && [ $rc2 = 0 ]; echo $?) "attach to $G 
 read CA PA <<<"$(ctrlport $D $A qusb)"
 tool usbdev-detach $G ${CA:-0} ${PA:-1}
 waitdrv $A:1.0 usb-storage 30; ok final-driver-back $? "'$(drv $A:1.0)'"
+
+# ---------------------------------------------------------------- H. HVM guest, type devicemodel
+hvm_scenario
 
 # ---------------------------------------------------------------- the adapter
 [ -f $S/scenario-adapter.sh ] && . $S/scenario-adapter.sh

@@ -9,7 +9,7 @@
 #                                    the image, guest, devices; no xlusb needed)
 # Environment: E2E_CACHE, E2E_RUN (lib.sh), E2E_DEBS (the .debs' folder, default
 #   <top>/build/deb),
-#   E2E_TIMEOUT (s, whole run, default 1500), E2E_BOOT_TIMEOUT (s until dom0 is
+#   E2E_TIMEOUT (s, whole run, default 2400), E2E_BOOT_TIMEOUT (s until dom0 is
 #   ready, default 480), E2E_NO_BUILD=1 (skip build-image.sh),
 #   E2E_QUIET=1 (do not echo dom0's test output live).
 # Needs root: run by a user, it runs itself again through sudo (lib.sh: e2e_need_root).
@@ -19,7 +19,7 @@ set -uo pipefail
 e2e_need_root "$@"
 TOOL=${E2E_TOOL:-xlusb}
 DEBS=${E2E_DEBS:-$TOP/build/deb}
-TIMEOUT=${E2E_TIMEOUT:-1500}
+TIMEOUT=${E2E_TIMEOUT:-2400}
 BOOT_TIMEOUT=${E2E_BOOT_TIMEOUT:-480}
 T_ALL=$(now)
 say() { echo "[e2e $(elapsed $T_ALL)s] $*"; }
