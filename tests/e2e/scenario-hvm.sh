@@ -125,6 +125,8 @@ hvm_scenario() {
     n0=$(( $(glines $H) + 1 )); t0=$(up)
     tool usbctrl-detach $H ${CX:-1}; rc=$RC
     waitdrv $A:1.0 usb-storage 60; rc2=$?
+    # QEMU removes a PCI device once the guest has ejected it (ACPI hot-unplug)
+    end=$(( $(date +%s) + 120 )); while qemu_has xenusb-${CX:-1} && [ $(date +%s) -le $end ]; do sleep 1; done
     ! qemu_has xenusb-${CX:-1} && ! xenstore-exists /libxl/$DH/device/vusb/${CX:-1} 2>/dev/null; rc3=$?
     ok hvm-usbctrl-detach $([ $rc = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ]; echo $?) "rc=$rc, dom0 driver '$(drv $A:1.0)' after $(sub $t0 $(up)) s, controller gone from QEMU and xenstore: $([ $rc3 = 0 ] && echo yes || echo no)"
     tool usb-list $H
