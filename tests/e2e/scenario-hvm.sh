@@ -12,11 +12,13 @@
 # Through xlusb: usbdev-attach with no controller (the library creates controller
 # 0 in QEMU, device_add over QMP, and the device on it), detach, usbctrl-attach
 # type=devicemodel version=3 (xHCI) with the stick on it, usbctrl-detach with the
-# stick on it, xl destroy with the stick attached. Through Debian's xl
-# (E2E_TOOL=xl) the same steps, recording what upstream does: for an attach with
-# no controller it writes controller 0 to xenstore but never adds it to QEMU, so
-# the usb-host device_add fails (QEMU: "Bus 'xenusb-0.0' not found"); the rest of
-# the steps then go to a controller made first, as libvirt does.
+# stick on it, xl destroy with the stick attached. First (H2a), in both modes,
+# what upstream does: Debian's xl, for an attach with no controller, writes
+# controller 0 to xenstore but never adds it to QEMU, so the usb-host device_add
+# fails (QEMU: "Bus 'xenusb-0.0' not found"); the tool under test removes that
+# leftover. Through Debian's xl (E2E_TOOL=xl) the other steps too: the no-
+# controller attach fails again, the rest goes to a controller made first, as
+# libvirt does.
 H=e2e-hvm
 
 hvm_create() {
@@ -73,6 +75,22 @@ hvm_scenario() {
     info "QEMU of $H (domid $DH): pid ${QPIDH:-none}"
     info "QEMU before any attach: $(qemu_usb | tr '\n' ' ')"
     guest_view $H "after boot"
+
+    step "H2a. upstream: Debian's xl usbdev-attach $H stick A, no controller given"
+    C0=$(hvm_ctrls)
+    run xl usbdev-attach $H hostbus=$(busnum $A) hostaddr=$(devnum $A); rc=$RC
+    XC=$(for c in $(hvm_ctrls); do case " $C0 " in *" $c "*) ;; *) echo $c;; esac; done | tr '\n' ' ')
+    info "UPSTREAM xl usbdev-attach with no controller: rc=$rc, $(echo "$OUT" | grep -o "Bus '[^']*' not found" | head -1); controller(s) it left in xenstore: '${XC% }'; QEMU: $(qemu_usb | tr '\n' ' '); dom0 $A:1.0 driver '$(drv $A:1.0)'"
+    xs_dump $DH
+    for c in $XC; do
+        qemu_has xenusb-$c && continue        # one QEMU has is a working controller
+        tool usbctrl-detach $H $c; rc=$RC
+        xenstore-exists /libxl/$DH/device/vusb/$c 2>/dev/null; left=$?     # 0: still there
+        [ $rc = 0 ] && [ $left = 1 ] && [ "$(drv $A:1.0)" = usb-storage ]
+        ok hvm-upstream-leftover-removed $? "usbctrl-detach of controller $c (in xenstore, never in QEMU): rc=$rc, gone from xenstore: $([ $left = 1 ] && echo yes || echo no), dom0 driver '$(drv $A:1.0)'"
+        [ $left = 0 ] && { info "removing controller $c by hand"; xenstore-rm /libxl/$DH/device/vusb/$c; }
+    done
+    tool usbdev-detach $H 0 1 >/dev/null 2>&1     # if upstream's attach did work after all
 
     step "H2. usbdev-attach $H stick A ($A), no controller given"
     n0=$(( $(glines $H) + 1 )); t0=$(up)
