@@ -329,14 +329,20 @@ static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
 
 /*----- every mutating operation: its ao, its domain, the lock -----*/
 
+/*
+ * The state every operation that changes a domain's devices starts with,
+ * embedded first in its own (recovered with CONTAINER_OF): usb_op_init,
+ * the caller's fields, usb_op_start; locked runs once the domain lock is
+ * held, and the operation ends with usb_op_complete.
+ */
 typedef struct usb_op usb_op;
 typedef void usb_op_fn(libxl__egc *egc, usb_op *op);
 struct usb_op {
-    /* filled in by usb_op_start */
+    /* caller fills these in */
     libxl__ao *ao;
     uint32_t domid;
     usb_op_fn *locked;          /* runs with the lock held */
-    /* private */
+    /* private to usb_op_* */
     libxl__domain_lock lock;
     const char *uuid;           /* looked up once locked; NULL: gone */
     long long gen;              /* the generation (below) as this
@@ -829,18 +835,18 @@ static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
     libxl__ao_complete(egc, ao, rc);
 }
 
-/* Runs locked(egc, op) once op->domid's lock is held. */
-static void usb_op_start(libxl__egc *egc, usb_op *op, libxl__ao *ao,
-                         uint32_t domid, usb_op_fn *locked)
+static void usb_op_init(usb_op *op)
 {
-    op->ao = ao;
-    op->domid = domid;
-    op->locked = locked;
+    libxl__domain_lock_init(&op->lock);
     op->uuid = NULL;
     op->gen = -1;
-    libxl__domain_lock_init(&op->lock);
-    op->lock.ao = ao;
-    op->lock.domid = domid;
+}
+
+/* Runs op->locked(egc, op) once op->domid's lock is held. */
+static void usb_op_start(libxl__egc *egc, usb_op *op)
+{
+    op->lock.ao = op->ao;
+    op->lock.domid = op->domid;
     op->lock.callback = usb_op_lock_acquired;
     libxl__domain_lock_acquire(egc, &op->lock);
 }
@@ -879,29 +885,47 @@ static int usb_op_check_domain(libxl__gc *gc, const usb_op *op)
 typedef struct usb_dm usb_dm;
 typedef void usb_dm_callback(libxl__egc *egc, usb_dm *dm, int rc);
 struct usb_dm {
-    /* filled in by the caller */
+    /* caller fills these in */
     libxl__ao *ao;
     uint32_t domid;
     usb_dm_callback *callback;
-    /* private */
+    /* private to usb_dm_* */
     const char *id;
     libxl__ev_qmp qmp;
 };
 
+static void usb_dm_init(usb_dm *dm)
+{
+    dm->id = NULL;
+    libxl__ev_qmp_init(&dm->qmp);
+}
+
 /*----- adding a controller -----*/
 
+/*
+ * Adding a controller, a sub-operation of an operation holding the lock
+ * (libxl_device_usbctrl_add, or an attach that needs one): usbctrl_add_init,
+ * the caller's fields, usbctrl_add_start; it ends by calling callback,
+ * possibly before usbctrl_add_start returns.
+ */
 typedef struct usbctrl_add_state usbctrl_add_state;
 typedef void usbctrl_add_callback(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc);
 struct usbctrl_add_state {
-    /* filled in by the caller */
+    /* caller fills these in */
     usb_op *op;                      /* the operation it is part of */
     libxl_device_usbctrl *usbctrl;   /* updated with what was chosen */
     usbctrl_add_callback *callback;
-    /* private */
+    /* private to usbctrl_add_* */
     libxl__ev_devstate ds;
     usb_dm dm;
 };
+
+static void usbctrl_add_init(usbctrl_add_state *uas)
+{
+    libxl__ev_devstate_init(&uas->ds);
+    usb_dm_init(&uas->dm);
+}
 
 /* Version and ports of a xenbus (pv, qusb) controller; ports 0: default. */
 static int usbctrl_check_ports(libxl__gc *gc, uint32_t domid,
@@ -1027,7 +1051,6 @@ static void usb_dm_send(libxl__egc *egc, usb_dm *dm, const char *id,
                         libxl__ev_qmp_callback *callback)
 {
     dm->id = libxl__strdup(libxl__ao_inprogress_gc(dm->ao), id);
-    libxl__ev_qmp_init(&dm->qmp);
     dm->qmp.ao = dm->ao;
     dm->qmp.domid = dm->domid;
     dm->qmp.callback = callback;
@@ -1310,7 +1333,6 @@ static void usbctrl_add_backend_ready(libxl__egc *egc,
                                       libxl__ev_devstate *ds, int rc);
 static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
 
-/* Always ends by calling uas->callback, possibly before returning. */
 static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
 {
     STATE_AO_GC(uas->op->ao);
@@ -1318,7 +1340,6 @@ static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
     const uint32_t domid = uas->op->domid;
     int rc;
 
-    libxl__ev_devstate_init(&uas->ds);
     rc = usb_op_check_domain(gc, uas->op);
     if (rc) goto out;
     rc = usbctrl_setdefault(gc, domid, usbctrl);
@@ -1375,8 +1396,10 @@ static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
     uas->callback(egc, uas, rc);
 }
 
+/* libxl_device_usbctrl_add: the sub-operation, under the lock. */
 typedef struct {
     usb_op op;
+    /* private */
     usbctrl_add_state uas;
 } usbctrl_add_op;
 
@@ -1384,7 +1407,6 @@ static void usbctrl_add_locked(libxl__egc *egc, usb_op *op)
 {
     usbctrl_add_op *cao = CONTAINER_OF(op, *cao, op);
 
-    cao->uas.op = op;
     usbctrl_add_start(egc, &cao->uas);
 }
 
@@ -1405,9 +1427,15 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
     usbctrl_add_op *cao;
 
     GCNEW(cao);
+    usb_op_init(&cao->op);
+    cao->op.ao = ao;
+    cao->op.domid = domid;
+    cao->op.locked = usbctrl_add_locked;
+    usbctrl_add_init(&cao->uas);
+    cao->uas.op = &cao->op;
     cao->uas.usbctrl = usbctrl;
     cao->uas.callback = usbctrl_add_done;
-    usb_op_start(egc, &cao->op, ao, domid, usbctrl_add_locked);
+    usb_op_start(egc, &cao->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
@@ -1509,24 +1537,32 @@ static int usbdev_free_port(libxl__gc *gc, usb_op *op,
  * failed the device is no longer the guest's, but left for
  * libxl_device_usbdev_rebind: the error says so.  A port whose busid
  * dom0's record gives to another port is only cleared: that device is
- * not this port's to touch.  ERROR_NOTFOUND if the port is free.  Always
- * ends by calling rps->callback, possibly before returning.
+ * not this port's to touch.  ERROR_NOTFOUND if the port is free.
+ * usbdev_remove_port_init once, then for each port the caller's fields
+ * and usbdev_remove_port, which always ends by calling rps->callback,
+ * possibly before returning.
  */
 typedef struct usbdev_remove_port_state usbdev_remove_port_state;
 typedef void usbdev_remove_port_callback(libxl__egc *egc,
                                          usbdev_remove_port_state *rps,
                                          int rc);
 struct usbdev_remove_port_state {
-    /* filled in by the caller */
+    /* caller fills these in */
     usb_op *op;                         /* the operation it is part of */
     const libxl_device_usbctrl *usbctrl;
     int port;
     usbdev_remove_port_callback *callback;
-    /* private */
+    /* private to usbdev_remove_port_* */
     const char *busid;
     bool ours, rebound;
     usb_dm dm;
 };
+
+static void usbdev_remove_port_init(usbdev_remove_port_state *rps)
+{
+    rps->busid = NULL;
+    usb_dm_init(&rps->dm);
+}
 
 static void usbdev_remove_port_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
 static void usbdev_remove_port_finish(libxl__egc *egc,
@@ -1644,7 +1680,9 @@ out:
  * failure; freed tells whether every port is free, so the controller may
  * go (a device left for usb-rebind is no longer on its port).  The
  * devices of a controller served by another domain are that domain's
- * business: dom0 touches none of its own for them.  Always ends by
+ * business: dom0 touches none of its own for them.
+ * usbctrl_remove_devices_init once, then for each controller the
+ * caller's fields and usbctrl_remove_devices, which always ends by
  * calling callback, possibly before returning.
  */
 typedef struct usbctrl_remove_devices_state usbctrl_remove_devices_state;
@@ -1652,16 +1690,21 @@ typedef void usbctrl_remove_devices_callback(libxl__egc *egc,
                                     usbctrl_remove_devices_state *rds,
                                     int rc);
 struct usbctrl_remove_devices_state {
-    /* filled in by the caller */
+    /* caller fills these in */
     usb_op *op;                         /* the operation it is part of */
     const libxl_device_usbctrl *usbctrl;
     usbctrl_remove_devices_callback *callback;
     /* for the callback */
     bool freed;
-    /* private */
+    /* private to usbctrl_remove_devices_* */
     int first;
     usbdev_remove_port_state rps;
 };
+
+static void usbctrl_remove_devices_init(usbctrl_remove_devices_state *rds)
+{
+    usbdev_remove_port_init(&rds->rps);
+}
 
 static void usbctrl_remove_devices_next(libxl__egc *egc,
                                         usbctrl_remove_devices_state *rds);
@@ -1714,10 +1757,10 @@ static void usbctrl_remove_devices_next(libxl__egc *egc,
 
 typedef struct {
     usb_op op;
-    /* filled in by the caller */
+    /* caller fills these in */
     int devid;
     bool force;
-    /* private */
+    /* private to usbctrl_remove_* */
     libxl_device_usbctrl usbctrl;
     usbctrl_remove_devices_state rds;
     libxl__ev_devstate ds;
@@ -1745,8 +1788,6 @@ static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
     STATE_AO_GC(op->ao);
     int rc;
 
-    libxl_device_usbctrl_init(&urs->usbctrl);
-    libxl__ev_devstate_init(&urs->ds);
     rc = usbctrl_read_existing(gc, XBT_NULL, op->domid, urs->devid,
                                &urs->usbctrl);
     if (!rc)
@@ -1834,9 +1875,18 @@ static int usbctrl_remove_ao(libxl_ctx *ctx, uint32_t domid,
     usbctrl_remove_state *urs;
 
     GCNEW(urs);
+    usb_op_init(&urs->op);
+    urs->op.ao = ao;
+    urs->op.domid = domid;
+    urs->op.locked = usbctrl_remove_locked;
     urs->devid = usbctrl->devid;
     urs->force = force;
-    usb_op_start(egc, &urs->op, ao, domid, usbctrl_remove_locked);
+    libxl_device_usbctrl_init(&urs->usbctrl);
+    usbctrl_remove_devices_init(&urs->rds);
+    libxl__ev_devstate_init(&urs->ds);
+    usb_dm_init(&urs->dm);
+    urs->rc_devices = 0;
+    usb_op_start(egc, &urs->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
@@ -1864,7 +1914,7 @@ int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
  */
 typedef struct {
     usb_op op;
-    /* private */
+    /* private to usbctrl_destroy_all_* */
     int *devids;
     int num, i, first;
     libxl_device_usbctrl usbctrl;
@@ -1879,7 +1929,6 @@ static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
     usbctrl_destroy_all_state *das = CONTAINER_OF(op, *das, op);
     STATE_AO_GC(op->ao);
 
-    libxl_device_usbctrl_init(&das->usbctrl);
     das->i = -1;
     das->first = usbctrl_devids(gc, XBT_NULL, op->domid, &das->devids,
                                 &das->num);
@@ -1940,7 +1989,13 @@ int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
     usbctrl_destroy_all_state *das;
 
     GCNEW(das);
-    usb_op_start(egc, &das->op, ao, domid, usbctrl_destroy_all_locked);
+    usb_op_init(&das->op);
+    das->op.ao = ao;
+    das->op.domid = domid;
+    das->op.locked = usbctrl_destroy_all_locked;
+    libxl_device_usbctrl_init(&das->usbctrl);
+    usbctrl_remove_devices_init(&das->rds);
+    usb_op_start(egc, &das->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
@@ -1950,9 +2005,9 @@ int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
 typedef struct usbdev_add_state usbdev_add_state;
 struct usbdev_add_state {
     usb_op op;
-    /* filled in by the caller */
+    /* caller fills these in */
     libxl_device_usbdev *usbdev;
-    /* private */
+    /* private to usbdev_add_*, usbdev_assign* */
     const char *busid;
     libxl_device_usbctrl usbctrl;
     bool made_ctrl;
@@ -2307,7 +2362,6 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
     libxl__usbhost_owner o;
     int rc;
 
-    libxl_device_usbctrl_init(&das->usbctrl);
     /* As libxl: 0, what libxl_device_usbdev_init leaves (xl and libvirt
      * never set it), is a host device. */
     if (!usbdev->type)
@@ -2402,8 +2456,19 @@ int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
     usbdev_add_state *das;
 
     GCNEW(das);
+    usb_op_init(&das->op);
+    das->op.ao = ao;
+    das->op.domid = domid;
+    das->op.locked = usbdev_add_locked;
     das->usbdev = usbdev;
-    usb_op_start(egc, &das->op, ao, domid, usbdev_add_locked);
+    das->busid = NULL;
+    libxl_device_usbctrl_init(&das->usbctrl);
+    das->made_ctrl = false;
+    usbctrl_add_init(&das->uas);
+    usb_dm_init(&das->dm);
+    usbdev_remove_port_init(&das->rps);
+    das->rc = 0;
+    usb_op_start(egc, &das->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
@@ -2412,9 +2477,9 @@ int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
 
 typedef struct {
     usb_op op;
-    /* filled in by the caller */
+    /* caller fills these in */
     int ctrl, port;
-    /* private */
+    /* private to usbdev_remove_* */
     libxl_device_usbctrl usbctrl;
     usbdev_remove_port_state rps;
 } usbdev_remove_state;
@@ -2431,7 +2496,6 @@ static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
     const uint32_t domid = op->domid;
     int rc;
 
-    libxl_device_usbctrl_init(&drs->usbctrl);
     rc = usbctrl_read_existing(gc, XBT_NULL, domid, drs->ctrl,
                                &drs->usbctrl);
     if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
@@ -2485,9 +2549,15 @@ int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
     usbdev_remove_state *drs;
 
     GCNEW(drs);
+    usb_op_init(&drs->op);
+    drs->op.ao = ao;
+    drs->op.domid = domid;
+    drs->op.locked = usbdev_remove_locked;
     drs->ctrl = usbdev->ctrl;
     drs->port = usbdev->port;
-    usb_op_start(egc, &drs->op, ao, domid, usbdev_remove_locked);
+    libxl_device_usbctrl_init(&drs->usbctrl);
+    usbdev_remove_port_init(&drs->rps);
+    usb_op_start(egc, &drs->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
