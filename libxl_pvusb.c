@@ -877,10 +877,13 @@ static int usb_op_check_domain(libxl__gc *gc, const usb_op *op)
     return ERROR_DOMAIN_NOTFOUND;
 }
 
+/*----- the device model (QEMU, over QMP) -----*/
+
 /*
- * One command to the device model (QEMU) of a domain, a sub-operation
- * (see "the device model" below): usb_dm_device_add/_del always end by
- * calling callback, possibly before returning.
+ * One command to the device model (QEMU) of a domain, a sub-operation:
+ * usb_dm_init once, then the caller's fields and a command
+ * (usb_dm_device_add/_del, or one made of them), which always ends by
+ * calling callback, possibly before returning; dm may then be used again.
  */
 typedef struct usb_dm usb_dm;
 typedef void usb_dm_callback(libxl__egc *egc, usb_dm *dm, int rc);
@@ -899,152 +902,6 @@ static void usb_dm_init(usb_dm *dm)
     dm->id = NULL;
     libxl__ev_qmp_init(&dm->qmp);
 }
-
-/*----- adding a controller -----*/
-
-/*
- * Adding a controller, a sub-operation of an operation holding the lock
- * (libxl_device_usbctrl_add, or an attach that needs one): usbctrl_add_init,
- * the caller's fields, usbctrl_add_start; it ends by calling callback,
- * possibly before usbctrl_add_start returns.
- */
-typedef struct usbctrl_add_state usbctrl_add_state;
-typedef void usbctrl_add_callback(libxl__egc *egc, usbctrl_add_state *uas,
-                                  int rc);
-struct usbctrl_add_state {
-    /* caller fills these in */
-    usb_op *op;                      /* the operation it is part of */
-    libxl_device_usbctrl *usbctrl;   /* updated with what was chosen */
-    usbctrl_add_callback *callback;
-    /* private to usbctrl_add_* */
-    libxl__ev_devstate ds;
-    usb_dm dm;
-};
-
-static void usbctrl_add_init(usbctrl_add_state *uas)
-{
-    libxl__ev_devstate_init(&uas->ds);
-    usb_dm_init(&uas->dm);
-}
-
-/* Version and ports of a xenbus (pv, qusb) controller; ports 0: default. */
-static int usbctrl_check_ports(libxl__gc *gc, uint32_t domid,
-                               libxl_device_usbctrl *usbctrl)
-{
-    if (usbctrl->version < 1 || usbctrl->version > 2) {
-        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2 for type %s",
-             usbctrl->version, libxl_usbctrl_type_to_string(usbctrl->type));
-        return ERROR_INVAL;
-    }
-    if (!usbctrl->ports)
-        usbctrl->ports = USB_DEFAULT_PORTS;
-    if (usbctrl->ports < 1 || usbctrl->ports > USBIF_MAX_PORTNR) {
-        LOGD(ERROR, domid, "%d ports: a USB controller has 1 to %d",
-             usbctrl->ports, USBIF_MAX_PORTNR);
-        return ERROR_INVAL;
-    }
-    return 0;
-}
-
-/* Version and ports of an emulated controller, as QEMU has them. */
-static int usbctrl_dm_check_ports(libxl__gc *gc, uint32_t domid,
-                                  libxl_device_usbctrl *usbctrl)
-{
-    int fixed;
-
-    if (usbctrl->version < 1 || usbctrl->version > USB_DM_MAX_VERSION) {
-        LOGD(ERROR, domid, "USB version %d: it must be 1, 2 or 3 for type "
-             "devicemodel", usbctrl->version);
-        return ERROR_INVAL;
-    }
-    fixed = usb_dm_ctrls[usbctrl->version].ports;
-    if (fixed && usbctrl->ports && usbctrl->ports != fixed) {
-        LOGD(ERROR, domid, "An emulated USB controller of version %d "
-             "(%s) always has %d ports, not %d", usbctrl->version,
-             usb_dm_ctrls[usbctrl->version].driver, fixed, usbctrl->ports);
-        return ERROR_INVAL;
-    }
-    if (fixed)
-        usbctrl->ports = fixed;
-    else if (!usbctrl->ports)
-        usbctrl->ports = USB_DEFAULT_PORTS;
-    if (usbctrl->ports < 1 || usbctrl->ports > USB_DM_XHCI_MAX_PORTS) {
-        LOGD(ERROR, domid, "%d ports: an emulated USB controller of "
-             "version 3 has 1 to %d", usbctrl->ports,
-             USB_DM_XHCI_MAX_PORTS);
-        return ERROR_INVAL;
-    }
-    return 0;
-}
-
-static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
-                              libxl_device_usbctrl *usbctrl)
-{
-    libxl_domain_type domtype;
-    int rc;
-
-    rc = libxl__domain_type(gc, domid, &domtype);
-    if (rc) return rc;
-    if (usbctrl->type == LIBXL_USBCTRL_TYPE_AUTO) {
-        if (domtype == LIBXL_DOMAIN_TYPE_HVM)
-            usbctrl->type = LIBXL_USBCTRL_TYPE_DEVICEMODEL;
-        else
-            usbctrl->type = libxl__usbhost_usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
-                                                : LIBXL_USBCTRL_TYPE_QUSB;
-    }
-    if (!usbctrl_type_is_supported(usbctrl->type)) {
-        LOGD(ERROR, domid, "USB controller type %d is not supported; use "
-             "pv, qusb or devicemodel", usbctrl->type);
-        return ERROR_INVAL;
-    }
-    if (!usbctrl->version)
-        usbctrl->version = USB_DEFAULT_VERSION;
-    rc = usbctrl_is_dm(usbctrl) ? usbctrl_dm_check_ports(gc, domid, usbctrl)
-                                : usbctrl_check_ports(gc, domid, usbctrl);
-    if (rc) return rc;
-    if (usbctrl->backend_domname) {
-        rc = libxl__resolve_domid(gc, usbctrl->backend_domname,
-                                  &usbctrl->backend_domid);
-        if (rc) return rc;
-    }
-    if (usbctrl_is_dm(usbctrl) && usbctrl->backend_domid) {
-        LOGD(ERROR, domid, "A USB controller of type devicemodel is served "
-             "by the QEMU in domain 0, not by domain %u",
-             usbctrl->backend_domid);
-        return ERROR_INVAL;
-    }
-    return libxl__domain_check_exists(gc, usbctrl->backend_domid);
-}
-
-/* Is there a backend that will serve this controller? */
-static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
-                                 const libxl_device_usbctrl *usbctrl)
-{
-    const char *path;
-
-    if (usbctrl_is_dm(usbctrl))
-        return 0;       /* the QMP exchange tells whether QEMU is there */
-    if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
-        if (usbctrl->backend_domid || libxl__usbhost_usbback_is_loaded())
-            return 0;
-        LOGD(ERROR, domid, "USB controller of type pv: the usbback driver "
-             "is not loaded in this domain (%s is missing); load it, or "
-             "use type qusb", SYSFS_USBBACK_DRIVER);
-        return ERROR_INVAL;
-    }
-    path = GCSPRINTF("%s/device-model/%u/backends/qusb",
-                     libxl__xs_get_dompath(gc, usbctrl->backend_domid),
-                     domid);
-    if (libxl__xs_read(gc, XBT_NULL, path))
-        return 0;
-    LOGD(ERROR, domid, "USB controller of type qusb: no QEMU serves qusb "
-         "for this domain (%s is missing); add usbctrl=['type=qusb'] to "
-         "the domain's configuration and create it again, or use type pv",
-         path);
-    return ERROR_INVAL;
-}
-
-/*----- the device model (QEMU, over QMP) -----*/
 
 static void usb_dm_send(libxl__egc *egc, usb_dm *dm, const char *id,
                         const char *cmd, const char *const *args,
@@ -1126,6 +983,57 @@ static void usbctrl_dm_add(libxl__egc *egc, usb_dm *dm,
         args[4] = NULL;     /* a fixed number of ports */
     usb_dm_device_add(egc, dm, id, args);
 }
+
+/* QEMU's name of a host device given to a guest, as libxl names it. */
+static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
+{
+    return GCSPRINTF("xenusb-%d-%d", hostbus, hostaddr);
+}
+
+/*
+ * Takes busid back from QEMU.  QEMU names it by the hostbus and hostaddr
+ * it had when attached; an unplugged device no longer has them, and QEMU
+ * has let it go already (its usb-host object stays, without a device).
+ */
+static void usbdev_dm_del(libxl__egc *egc, usb_dm *dm, const char *busid)
+{
+    STATE_AO_GC(dm->ao);
+    uint8_t bus, addr;
+    int rc;
+
+    rc = libxl__usbhost_busaddr(gc, busid, &bus, &addr);
+    if (rc) goto out;
+    if (!bus) {
+        LOGD(WARN, dm->domid, "USB device %s is unplugged: QEMU has let it "
+             "go, and its usb-host device can no longer be named", busid);
+        goto out;
+    }
+    usb_dm_device_del(egc, dm, usbdev_dm_id(gc, bus, addr));
+    return;
+out:
+    dm->callback(egc, dm, rc);
+}
+
+/* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
+static void usbdev_dm_add(libxl__egc *egc, usb_dm *dm,
+                          const libxl_device_usbdev *usbdev)
+{
+    STATE_AO_GC(dm->ao);
+    const int bus = usbdev->u.hostdev.hostbus;
+    const int addr = usbdev->u.hostdev.hostaddr;
+    const char *id = usbdev_dm_id(gc, bus, addr);
+
+    usb_dm_device_add(egc, dm, id, (const char *[]){
+        "id", id,
+        "driver", "usb-host",
+        "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
+        "port", GCSPRINTF("%d", usbdev->port),
+        "hostbus", GCSPRINTF("%d", bus),
+        "hostaddr", GCSPRINTF("%d", addr),
+        NULL });
+}
+
+/*----- a controller's xenstore dirs -----*/
 
 /* Removes path, and up to `levels` of its parents that it leaves empty. */
 static int xs_rm_with_parents(libxl__gc *gc, xs_transaction_t t,
@@ -1329,6 +1237,150 @@ out:
     return rc;
 }
 
+/*----- adding a controller -----*/
+
+/*
+ * Adding a controller, a sub-operation of an operation holding the lock
+ * (libxl_device_usbctrl_add, or an attach that needs one): usbctrl_add_init,
+ * the caller's fields, usbctrl_add_start; it ends by calling callback,
+ * possibly before usbctrl_add_start returns.
+ */
+typedef struct usbctrl_add_state usbctrl_add_state;
+typedef void usbctrl_add_callback(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc);
+struct usbctrl_add_state {
+    /* caller fills these in */
+    usb_op *op;                      /* the operation it is part of */
+    libxl_device_usbctrl *usbctrl;   /* updated with what was chosen */
+    usbctrl_add_callback *callback;
+    /* private to usbctrl_add_* */
+    libxl__ev_devstate ds;
+    usb_dm dm;
+};
+
+static void usbctrl_add_init(usbctrl_add_state *uas)
+{
+    libxl__ev_devstate_init(&uas->ds);
+    usb_dm_init(&uas->dm);
+}
+
+/* Version and ports of a xenbus (pv, qusb) controller; ports 0: default. */
+static int usbctrl_check_ports(libxl__gc *gc, uint32_t domid,
+                               libxl_device_usbctrl *usbctrl)
+{
+    if (usbctrl->version < 1 || usbctrl->version > 2) {
+        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2 for type %s",
+             usbctrl->version, libxl_usbctrl_type_to_string(usbctrl->type));
+        return ERROR_INVAL;
+    }
+    if (!usbctrl->ports)
+        usbctrl->ports = USB_DEFAULT_PORTS;
+    if (usbctrl->ports < 1 || usbctrl->ports > USBIF_MAX_PORTNR) {
+        LOGD(ERROR, domid, "%d ports: a USB controller has 1 to %d",
+             usbctrl->ports, USBIF_MAX_PORTNR);
+        return ERROR_INVAL;
+    }
+    return 0;
+}
+
+/* Version and ports of an emulated controller, as QEMU has them. */
+static int usbctrl_dm_check_ports(libxl__gc *gc, uint32_t domid,
+                                  libxl_device_usbctrl *usbctrl)
+{
+    int fixed;
+
+    if (usbctrl->version < 1 || usbctrl->version > USB_DM_MAX_VERSION) {
+        LOGD(ERROR, domid, "USB version %d: it must be 1, 2 or 3 for type "
+             "devicemodel", usbctrl->version);
+        return ERROR_INVAL;
+    }
+    fixed = usb_dm_ctrls[usbctrl->version].ports;
+    if (fixed && usbctrl->ports && usbctrl->ports != fixed) {
+        LOGD(ERROR, domid, "An emulated USB controller of version %d "
+             "(%s) always has %d ports, not %d", usbctrl->version,
+             usb_dm_ctrls[usbctrl->version].driver, fixed, usbctrl->ports);
+        return ERROR_INVAL;
+    }
+    if (fixed)
+        usbctrl->ports = fixed;
+    else if (!usbctrl->ports)
+        usbctrl->ports = USB_DEFAULT_PORTS;
+    if (usbctrl->ports < 1 || usbctrl->ports > USB_DM_XHCI_MAX_PORTS) {
+        LOGD(ERROR, domid, "%d ports: an emulated USB controller of "
+             "version 3 has 1 to %d", usbctrl->ports,
+             USB_DM_XHCI_MAX_PORTS);
+        return ERROR_INVAL;
+    }
+    return 0;
+}
+
+static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
+                              libxl_device_usbctrl *usbctrl)
+{
+    libxl_domain_type domtype;
+    int rc;
+
+    rc = libxl__domain_type(gc, domid, &domtype);
+    if (rc) return rc;
+    if (usbctrl->type == LIBXL_USBCTRL_TYPE_AUTO) {
+        if (domtype == LIBXL_DOMAIN_TYPE_HVM)
+            usbctrl->type = LIBXL_USBCTRL_TYPE_DEVICEMODEL;
+        else
+            usbctrl->type = libxl__usbhost_usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
+                                                : LIBXL_USBCTRL_TYPE_QUSB;
+    }
+    if (!usbctrl_type_is_supported(usbctrl->type)) {
+        LOGD(ERROR, domid, "USB controller type %d is not supported; use "
+             "pv, qusb or devicemodel", usbctrl->type);
+        return ERROR_INVAL;
+    }
+    if (!usbctrl->version)
+        usbctrl->version = USB_DEFAULT_VERSION;
+    rc = usbctrl_is_dm(usbctrl) ? usbctrl_dm_check_ports(gc, domid, usbctrl)
+                                : usbctrl_check_ports(gc, domid, usbctrl);
+    if (rc) return rc;
+    if (usbctrl->backend_domname) {
+        rc = libxl__resolve_domid(gc, usbctrl->backend_domname,
+                                  &usbctrl->backend_domid);
+        if (rc) return rc;
+    }
+    if (usbctrl_is_dm(usbctrl) && usbctrl->backend_domid) {
+        LOGD(ERROR, domid, "A USB controller of type devicemodel is served "
+             "by the QEMU in domain 0, not by domain %u",
+             usbctrl->backend_domid);
+        return ERROR_INVAL;
+    }
+    return libxl__domain_check_exists(gc, usbctrl->backend_domid);
+}
+
+/* Is there a backend that will serve this controller? */
+static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
+                                 const libxl_device_usbctrl *usbctrl)
+{
+    const char *path;
+
+    if (usbctrl_is_dm(usbctrl))
+        return 0;       /* the QMP exchange tells whether QEMU is there */
+    if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
+        if (usbctrl->backend_domid || libxl__usbhost_usbback_is_loaded())
+            return 0;
+        LOGD(ERROR, domid, "USB controller of type pv: the usbback driver "
+             "is not loaded in this domain (%s is missing); load it, or "
+             "use type qusb", SYSFS_USBBACK_DRIVER);
+        return ERROR_INVAL;
+    }
+    path = GCSPRINTF("%s/device-model/%u/backends/qusb",
+                     libxl__xs_get_dompath(gc, usbctrl->backend_domid),
+                     domid);
+    if (libxl__xs_read(gc, XBT_NULL, path))
+        return 0;
+    LOGD(ERROR, domid, "USB controller of type qusb: no QEMU serves qusb "
+         "for this domain (%s is missing); add usbctrl=['type=qusb'] to "
+         "the domain's configuration and create it again, or use type pv",
+         path);
+    return ERROR_INVAL;
+}
+
 static void usbctrl_add_backend_ready(libxl__egc *egc,
                                       libxl__ev_devstate *ds, int rc);
 static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
@@ -1440,8 +1492,7 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
     return AO_INPROGRESS;
 }
 
-
-/*----- taking a device back -----*/
+/*----- taking a device back, and a device left behind -----*/
 
 /* Is port one of usbctrl's (or 0, "any", if any_ok)?  Logged if not. */
 static int usbctrl_check_port(libxl__gc *gc, uint32_t domid,
@@ -1469,36 +1520,6 @@ static int usbctrl_no_such_port(libxl__gc *gc, xs_transaction_t t,
         rc = ERROR_INVAL;
     }
     return rc;
-}
-
-/* QEMU's name of a host device given to a guest, as libxl names it. */
-static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
-{
-    return GCSPRINTF("xenusb-%d-%d", hostbus, hostaddr);
-}
-
-/*
- * Takes busid back from QEMU.  QEMU names it by the hostbus and hostaddr
- * it had when attached; an unplugged device no longer has them, and QEMU
- * has let it go already (its usb-host object stays, without a device).
- */
-static void usbdev_dm_del(libxl__egc *egc, usb_dm *dm, const char *busid)
-{
-    STATE_AO_GC(dm->ao);
-    uint8_t bus, addr;
-    int rc;
-
-    rc = libxl__usbhost_busaddr(gc, busid, &bus, &addr);
-    if (rc) goto out;
-    if (!bus) {
-        LOGD(WARN, dm->domid, "USB device %s is unplugged: QEMU has let it "
-             "go, and its usb-host device can no longer be named", busid);
-        goto out;
-    }
-    usb_dm_device_del(egc, dm, usbdev_dm_id(gc, bus, addr));
-    return;
-out:
-    dm->callback(egc, dm, rc);
 }
 
 /*
@@ -1647,6 +1668,593 @@ out:
     rps->callback(egc, rps, rc);
 }
 
+typedef struct {
+    usb_op op;
+    /* caller fills these in */
+    int ctrl, port;
+    /* private to usbdev_remove_* */
+    libxl_device_usbctrl usbctrl;
+    usbdev_remove_port_state rps;
+} usbdev_remove_state;
+
+static void usbdev_remove_port_done(libxl__egc *egc,
+                                    usbdev_remove_port_state *rps, int rc);
+static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
+                               int rc);
+
+static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
+{
+    usbdev_remove_state *drs = CONTAINER_OF(op, *drs, op);
+    STATE_AO_GC(op->ao);
+    const uint32_t domid = op->domid;
+    int rc;
+
+    rc = usbctrl_read_existing(gc, XBT_NULL, domid, drs->ctrl,
+                               &drs->usbctrl);
+    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
+    if (rc) goto out;
+    drs->rps.op = &drs->op;
+    drs->rps.usbctrl = &drs->usbctrl;
+    drs->rps.port = drs->port;
+    drs->rps.callback = usbdev_remove_port_done;
+    usbdev_remove_port(egc, &drs->rps);
+    return;
+out:
+    usbdev_remove_done(egc, drs, rc);
+}
+
+static void usbdev_remove_port_done(libxl__egc *egc,
+                                    usbdev_remove_port_state *rps, int rc)
+{
+    usbdev_remove_state *drs = CONTAINER_OF(rps, *drs, rps);
+    STATE_AO_GC(drs->op.ao);
+    const char *busid;
+
+    /* a port the controller does not have: say which it has */
+    if (rc == ERROR_NOTFOUND &&
+        usbctrl_port_read(gc, XBT_NULL, drs->op.domid, &drs->usbctrl,
+                          drs->port, &busid) == ERROR_NOTFOUND) {
+        rc = usbctrl_no_such_port(gc, XBT_NULL, drs->op.domid,
+                                  &drs->usbctrl, drs->port);
+        goto out;
+    }
+    if (rc == ERROR_INVAL) rc = ERROR_NOTFOUND;     /* not a busid */
+    if (rc == ERROR_NOTFOUND)
+        LOGD(ERROR, drs->op.domid, "No USB device on controller %d port %d",
+             drs->usbctrl.devid, drs->port);
+out:
+    usbdev_remove_done(egc, drs, rc);
+}
+
+static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
+                               int rc)
+{
+    libxl_device_usbctrl_dispose(&drs->usbctrl);
+    usb_op_complete(egc, &drs->op, rc);
+}
+
+int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
+                               libxl_device_usbdev *usbdev,
+                               const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usbdev_remove_state *drs;
+
+    GCNEW(drs);
+    usb_op_init(&drs->op);
+    drs->op.ao = ao;
+    drs->op.domid = domid;
+    drs->op.locked = usbdev_remove_locked;
+    drs->ctrl = usbdev->ctrl;
+    drs->port = usbdev->port;
+    libxl_device_usbctrl_init(&drs->usbctrl);
+    usbdev_remove_port_init(&drs->rps);
+    usb_op_start(egc, &drs->op);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+/*
+ * A device nobody holds, taken off usbback and given back to its recorded
+ * drivers.  Who holds it is asked of every witness: a device another
+ * toolstack gave away without a record of ours is refused too.
+ */
+int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
+                               const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, INVALID_DOMID, ao_how);
+    EGC_INIT(ctx);
+    const char *claim;
+    libxl__usbhost_owner o;
+    int rc;
+
+    if (!busid || !libxl__usbhost_busid_is_valid(busid)) {
+        LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
+            busid ? busid : "");
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    rc = usb_holder(gc, XBT_NULL, busid, &o, &claim);
+    if (rc) goto out;
+    if (o.domid != INVALID_DOMID) {
+        LOG(ERROR, "USB device %s is assigned to domain %u (controller %d "
+            "port %d); detach it instead", busid, o.domid, o.ctrl, o.port);
+        rc = ERROR_DEVICE_EXISTS;
+        goto out;
+    }
+    rc = libxl__usbhost_unbind_usbback(gc, busid);
+    if (!rc) rc = libxl__usbhost_rebind(gc, busid);
+    if (!rc) rc = libxl__usbhost_forget(gc, XBT_NULL, busid, true);
+out:
+    libxl__ao_complete(egc, ao, rc);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+/*----- giving a device to a guest -----*/
+
+/*
+ * libxl_device_usbdev_add: the device and its port taken in one
+ * transaction (usbdev_take_port), a controller made first if none has a
+ * free port (a sub-operation), then the device made the guest's
+ * (usbdev_assign_finish), or everything undone.
+ */
+typedef struct usbdev_add_state usbdev_add_state;
+struct usbdev_add_state {
+    usb_op op;
+    /* caller fills these in */
+    libxl_device_usbdev *usbdev;
+    /* private to usbdev_add_*, usbdev_assign* */
+    const char *busid;
+    libxl_device_usbctrl usbctrl;
+    bool made_ctrl;
+    usbctrl_add_state uas;          /* if a controller is made for it */
+    usb_dm dm;
+    usbdev_remove_port_state rps;   /* undoing a failed assignment */
+    int rc;                         /* of the assignment, while undoing */
+};
+
+/* The first free port of a controller, or 0 if none is.  A port holding
+ * something that is not a busid is not free. */
+static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
+                             uint32_t domid,
+                             const libxl_device_usbctrl *usbctrl,
+                             int *port_r)
+{
+    const char *busid;
+    int port, rc;
+
+    *port_r = 0;
+    for (port = 1; port <= USBIF_MAX_PORTNR; port++) {
+        rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &busid);
+        if (rc == ERROR_INVAL) continue;
+        if (rc == ERROR_NOTFOUND) break;        /* past its last port */
+        if (rc) return rc;
+        if (!busid) {
+            *port_r = port;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Is port of usbctrl free to take?  Logged if not. */
+static int usbctrl_port_is_free(libxl__gc *gc, xs_transaction_t t,
+                                uint32_t domid,
+                                libxl_device_usbctrl *usbctrl, int port)
+{
+    const char *held;
+    int rc;
+
+    rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &held);
+    if (rc == ERROR_NOTFOUND)
+        return usbctrl_no_such_port(gc, t, domid, usbctrl, port);
+    if (!rc && !held) return 0;
+    if (!rc)
+        LOGD(ERROR, domid, "Port %d of USB controller %d is in use (by %s)",
+             port, usbctrl->devid, held);
+    return rc == ERROR_INVAL || !rc ? ERROR_INVAL : rc;
+}
+
+/*
+ * Where to put a device, in t: controller ctrl (-1: the first
+ * dom0-served one with a free port) and its port *port_r (0: its first
+ * free one).  usbctrl->devid -1: no controller has a free port.
+ */
+static int usbdev_pick_port(libxl__gc *gc, xs_transaction_t t,
+                            uint32_t domid, int ctrl,
+                            libxl_device_usbctrl *usbctrl, int *port_r)
+{
+    int *devids;
+    int i, num, rc;
+
+    if (ctrl >= 0) {
+        rc = usbctrl_read_existing(gc, t, domid, ctrl, usbctrl);
+        if (!rc) rc = usbctrl_check_dom0s(gc, domid, usbctrl);
+        if (rc) return rc;
+        if (*port_r)
+            return usbctrl_port_is_free(gc, t, domid, usbctrl, *port_r);
+        rc = usbctrl_free_port(gc, t, domid, usbctrl, port_r);
+        if (rc || *port_r) return rc;
+        LOGD(ERROR, domid, "USB controller %d has no free port", ctrl);
+        return ERROR_FAIL;
+    }
+    rc = usbctrl_devids(gc, t, domid, &devids, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
+        rc = usbctrl_read_backend(gc, t, domid, devids[i], usbctrl);
+        if (rc) return rc;
+        if (!usbctrl_is_dom0s(usbctrl)) continue;
+        rc = usbctrl_free_port(gc, t, domid, usbctrl, port_r);
+        if (rc || *port_r) return rc;
+    }
+    usbctrl->devid = -1;
+    return 0;
+}
+
+/*
+ * In one transaction: who holds busid, where it goes (usbdev_pick_port:
+ * controller ctrl, or any; the port asked for in usbdev, or any), and
+ * then busid on that port and domid as its owner, attaching: of two
+ * concurrent attaches of one device, exactly one commits.  Nothing is
+ * written if an attach of busid to this domain did not finish (*o_r is
+ * its record: it is to be resumed) or if no controller has a free port
+ * (das->usbctrl.devid is -1: one is to be made).
+ */
+static int usbdev_take_port(libxl__gc *gc, usbdev_add_state *das, int ctrl,
+                            libxl__usbhost_owner *o_r)
+{
+    libxl_device_usbdev *usbdev = das->usbdev;
+    libxl_device_usbctrl *usbctrl = &das->usbctrl;
+    const uint32_t domid = das->op.domid;
+    const char *busid = das->busid;
+    xs_transaction_t t = XBT_NULL;
+    const char *claim;
+    int port, rc;
+
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        rc = usb_holder(gc, t, busid, o_r, &claim);
+        if (rc || (o_r->domid == domid && o_r->attaching)) goto out;
+        rc = usb_check_free(gc, domid, busid, o_r, claim);
+        if (rc) goto out;
+        port = usbdev->port;
+        rc = usbdev_pick_port(gc, t, domid, ctrl, usbctrl, &port);
+        if (rc || usbctrl->devid < 0) goto out;
+
+        rc = libxl__usbhost_owner_write(gc, t, busid, domid, usbctrl->devid,
+                                        port, true);
+        if (rc) goto out;
+        rc = usbctrl_port_write(gc, t, &das->op, usbctrl, port, busid);
+        if (rc) goto out;
+        rc = usb_txn_commit(gc, &das->op, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
+    }
+    usbdev->ctrl = usbctrl->devid;
+    usbdev->port = port;
+out:
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
+}
+
+/* The host device to give: present, and not a hub. */
+static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
+                             const libxl_device_usbdev *usbdev,
+                             const char **busid_r)
+{
+    char *busid;
+    bool hub;
+    int rc;
+
+    if (usbdev->type != LIBXL_USBDEV_TYPE_HOSTDEV ||
+        !usbdev->u.hostdev.hostbus || !usbdev->u.hostdev.hostaddr) {
+        LOGD(ERROR, domid, "A USB host device needs hostbus and hostaddr");
+        return ERROR_INVAL;
+    }
+    rc = libxl__usbhost_busaddr_to_busid(gc, usbdev->u.hostdev.hostbus,
+                              usbdev->u.hostdev.hostaddr, &busid);
+    if (rc) return rc;
+    rc = libxl__usbhost_is_hub(gc, busid, &hub);
+    if (rc) return rc;
+    if (hub) {
+        LOGD(ERROR, domid, "USB device %s is a hub; hubs cannot be given "
+             "to a guest (give it the devices behind it)", busid);
+        return ERROR_INVAL;
+    }
+    *busid_r = busid;
+    return 0;
+}
+
+/* Does any port of usbctrl hold something? */
+static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
+                            const libxl_device_usbctrl *usbctrl,
+                            bool *empty_r)
+{
+    const char *busid;
+    int port, rc;
+
+    *empty_r = true;
+    for (port = 1; port <= USBIF_MAX_PORTNR && *empty_r; port++) {
+        rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
+        if (rc == ERROR_NOTFOUND) break;        /* past its last port */
+        if (rc && rc != ERROR_INVAL) return rc;
+        *empty_r = !rc && !busid;
+    }
+    return 0;
+}
+
+/*
+ * An attach of busid to this domain that died after taking its port is
+ * finished where it was started (usbdev_assign_finish, from there);
+ * asking for another place is refused.
+ */
+static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
+                             const libxl__usbhost_owner *o)
+{
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = das->op.domid;
+    int rc;
+
+    if ((usbdev->ctrl >= 0 && usbdev->ctrl != o->ctrl) ||
+        (usbdev->port && usbdev->port != o->port)) {
+        LOGD(ERROR, domid, "An attach of USB device %s to controller %d "
+             "port %d did not finish; run it again without another "
+             "controller or port to finish it, or detach it", das->busid,
+             o->ctrl, o->port);
+        return ERROR_DEVICE_EXISTS;
+    }
+    LOGD(INFO, domid, "Finishing the attach of USB device %s to controller "
+         "%d port %d", das->busid, o->ctrl, o->port);
+    rc = usbctrl_read_existing(gc, XBT_NULL, domid, o->ctrl, &das->usbctrl);
+    if (rc) return rc;
+    usbdev->ctrl = o->ctrl;
+    usbdev->port = o->port;
+    return 0;
+}
+
+static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc);
+static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das);
+static void usbdev_assign_finish(libxl__egc *egc, usbdev_add_state *das,
+                                 bool resume);
+static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
+                                 int rc);
+static void usbdev_assign_undone(libxl__egc *egc,
+                                 usbdev_remove_port_state *rps, int rc);
+static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc);
+static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc);
+
+static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
+{
+    usbdev_add_state *das = CONTAINER_OF(op, *das, op);
+    STATE_AO_GC(op->ao);
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = op->domid;
+    libxl__usbhost_owner o;
+    int rc;
+
+    /* As libxl: 0, what libxl_device_usbdev_init leaves (xl and libvirt
+     * never set it), is a host device. */
+    if (!usbdev->type)
+        usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
+    rc = usb_op_check_domain(gc, op);
+    if (rc) goto out;
+    if (usbdev->ctrl < 0 && usbdev->port) {
+        LOGD(ERROR, domid, "Port %d given without a controller",
+             usbdev->port);
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
+    if (rc) goto out;
+    rc = usbdev_take_port(gc, das, usbdev->ctrl, &o);
+    if (rc) goto out;
+    if (o.domid == domid && o.attaching) {
+        rc = usbdev_add_resume(gc, das, &o);
+        if (rc) goto out;
+        usbdev_assign_finish(egc, das, true);
+        return;
+    }
+    if (das->usbctrl.devid < 0) {
+        /* no controller has a free port: make one, with the defaults */
+        libxl_device_usbctrl_dispose(&das->usbctrl);
+        libxl_device_usbctrl_init(&das->usbctrl);
+        das->uas.op = op;
+        das->uas.usbctrl = &das->usbctrl;
+        das->uas.callback = usbdev_add_ctrl_ready;
+        das->made_ctrl = true;
+        usbctrl_add_start(egc, &das->uas);
+        return;
+    }
+    usbdev_assign_finish(egc, das, false);
+    return;
+out:
+    usbdev_add_done(egc, das, rc);
+}
+
+static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(uas, *das, uas);
+
+    if (rc)
+        usbdev_add_done(egc, das, rc);
+    else
+        usbdev_assign(egc, das);
+}
+
+/* Puts busid on a port of the controller made for it (usbdev_take_port),
+ * then usbdev_assign_finish. */
+static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das)
+{
+    STATE_AO_GC(das->op.ao);
+    libxl__usbhost_owner o;
+    int rc;
+
+    rc = usbdev_take_port(gc, das, das->usbctrl.devid, &o);
+    if (rc) {
+        usbdev_assigned(egc, das, rc);
+        return;
+    }
+    usbdev_assign_finish(egc, das, false);
+}
+
+/*
+ * Makes busid, on its port since usbdev_take_port, the guest's: on a pv
+ * controller its interfaces go to usbback, on a devicemodel one QEMU
+ * takes it; then the configuration has it and the record says attached.
+ * Re-runnable (resume): this is how an attach that died is finished.  On
+ * failure everything is undone, port included.  Ends in usbdev_assigned.
+ */
+static void usbdev_assign_finish(libxl__egc *egc, usbdev_add_state *das,
+                                 bool resume)
+{
+    STATE_AO_GC(das->op.ao);
+    int rc = 0;
+
+    if (das->usbctrl.type == LIBXL_USBCTRL_TYPE_PV)
+        rc = libxl__usbhost_bind_usbback(gc, das->busid);
+    if (!usbctrl_is_dm(&das->usbctrl)) {
+        usbdev_assign_record(egc, das, rc);
+        return;
+    }
+    das->dm.ao = ao;
+    das->dm.domid = das->op.domid;
+    das->dm.callback = usbdev_assign_dm_deleted;
+    /* a QEMU that has it already would refuse the same id again */
+    if (resume)
+        usbdev_dm_del(egc, &das->dm, das->busid);
+    else
+        usbdev_assign_dm_deleted(egc, &das->dm, 0);
+}
+
+static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
+
+    if (rc) {
+        usbdev_assign_record(egc, das, rc);
+        return;
+    }
+    dm->callback = usbdev_assign_dm_added;
+    usbdev_dm_add(egc, dm, das->usbdev);
+}
+
+static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_assign_record(egc, CONTAINER_OF(dm, usbdev_add_state, dm), rc);
+}
+
+/* The configuration first: once the record says attached, nothing would
+ * tell the next operation that the file is behind. */
+static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
+                                 int rc)
+{
+    STATE_AO_GC(das->op.ao);
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = das->op.domid;
+
+    if (!rc) rc = usb_config_update(gc, &das->op, usbdev->ctrl,
+                                    usbdev->port, NULL, usbdev);
+    if (!rc) rc = libxl__usbhost_owner_write(gc, XBT_NULL, das->busid,
+                                             domid, das->usbctrl.devid,
+                                             usbdev->port, false);
+    if (!rc) {
+        usbdev_assigned(egc, das, 0);
+        return;
+    }
+    LOGD(ERROR, domid, "Assigning USB device %s failed; undoing",
+         das->busid);
+    das->rc = rc;
+    das->rps.op = &das->op;
+    das->rps.usbctrl = &das->usbctrl;
+    das->rps.port = usbdev->port;
+    das->rps.callback = usbdev_assign_undone;
+    usbdev_remove_port(egc, &das->rps);
+}
+
+static void usbdev_assign_undone(libxl__egc *egc,
+                                 usbdev_remove_port_state *rps, int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(rps, *das, rps);
+
+    (void)rc;       /* what is left is for the next operation to finish */
+    usbdev_assigned(egc, das, das->rc);
+}
+
+/* The end of an attach.  A failed one leaves no trace: not even the
+ * controller made for it, unless some other toolstack has put a device
+ * on it meanwhile (a devicemodel one goes out of QEMU first). */
+static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc)
+{
+    STATE_AO_GC(das->op.ao);
+    const uint32_t domid = das->op.domid;
+    bool empty;
+
+    if (!rc || !das->made_ctrl ||
+        usbctrl_is_empty(gc, domid, &das->usbctrl, &empty) || !empty)
+        goto out;
+    if (usbctrl_is_dm(&das->usbctrl)) {
+        das->rc = rc;
+        das->dm.ao = ao;
+        das->dm.domid = domid;
+        das->dm.callback = usbdev_add_ctrl_dm_removed;
+        usb_dm_device_del(egc, &das->dm,
+                          usbctrl_dm_id(gc, das->usbctrl.devid));
+        return;
+    }
+    usbctrl_del(gc, &das->op, &das->usbctrl);
+out:
+    usbdev_add_done(egc, das, rc);
+}
+
+static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
+    STATE_AO_GC(das->op.ao);
+
+    if (!rc) usbctrl_del(gc, &das->op, &das->usbctrl);
+    usbdev_add_done(egc, das, das->rc);
+}
+
+static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
+{
+    libxl_device_usbctrl_dispose(&das->usbctrl);
+    usb_op_complete(egc, &das->op, rc);
+}
+
+int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
+                            libxl_device_usbdev *usbdev,
+                            const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usbdev_add_state *das;
+
+    GCNEW(das);
+    usb_op_init(&das->op);
+    das->op.ao = ao;
+    das->op.domid = domid;
+    das->op.locked = usbdev_add_locked;
+    das->usbdev = usbdev;
+    das->busid = NULL;
+    libxl_device_usbctrl_init(&das->usbctrl);
+    das->made_ctrl = false;
+    usbctrl_add_init(&das->uas);
+    usb_dm_init(&das->dm);
+    usbdev_remove_port_init(&das->rps);
+    das->rc = 0;
+    usb_op_start(egc, &das->op);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
 /*----- removing a controller -----*/
 
 /* Asks the backend to close: online = 0, state = Closing. */
@@ -1708,6 +2316,9 @@ static void usbctrl_remove_devices_init(usbctrl_remove_devices_state *rds)
 
 static void usbctrl_remove_devices_next(libxl__egc *egc,
                                         usbctrl_remove_devices_state *rds);
+static void usbctrl_remove_devices_port_done(libxl__egc *egc,
+                                             usbdev_remove_port_state *rps,
+                                             int rc);
 
 static void usbctrl_remove_devices(libxl__egc *egc,
                                    usbctrl_remove_devices_state *rds)
@@ -1718,23 +2329,6 @@ static void usbctrl_remove_devices(libxl__egc *egc,
     if (!usbctrl_is_dom0s(rds->usbctrl)) {
         rds->callback(egc, rds, 0);
         return;
-    }
-    usbctrl_remove_devices_next(egc, rds);
-}
-
-static void usbctrl_remove_devices_port_done(libxl__egc *egc,
-                                             usbdev_remove_port_state *rps,
-                                             int rc)
-{
-    usbctrl_remove_devices_state *rds = CONTAINER_OF(rps, *rds, rps);
-    STATE_AO_GC(rds->op->ao);
-    const char *busid;
-
-    if (rc && rc != ERROR_NOTFOUND && rc != ERROR_INVAL) {
-        if (!rds->first) rds->first = rc;
-        if (usbctrl_port_read(gc, XBT_NULL, rds->op->domid, rds->usbctrl,
-                              rps->port, &busid) || busid)
-            rds->freed = false;
     }
     usbctrl_remove_devices_next(egc, rds);
 }
@@ -1753,6 +2347,23 @@ static void usbctrl_remove_devices_next(libxl__egc *egc,
     rps->port++;
     rps->callback = usbctrl_remove_devices_port_done;
     usbdev_remove_port(egc, rps);
+}
+
+static void usbctrl_remove_devices_port_done(libxl__egc *egc,
+                                             usbdev_remove_port_state *rps,
+                                             int rc)
+{
+    usbctrl_remove_devices_state *rds = CONTAINER_OF(rps, *rds, rps);
+    STATE_AO_GC(rds->op->ao);
+    const char *busid;
+
+    if (rc && rc != ERROR_NOTFOUND && rc != ERROR_INVAL) {
+        if (!rds->first) rds->first = rc;
+        if (usbctrl_port_read(gc, XBT_NULL, rds->op->domid, rds->usbctrl,
+                              rps->port, &busid) || busid)
+            rds->freed = false;
+    }
+    usbctrl_remove_devices_next(egc, rds);
 }
 
 typedef struct {
@@ -1923,6 +2534,9 @@ typedef struct {
 
 static void usbctrl_destroy_all_next(libxl__egc *egc,
                                      usbctrl_destroy_all_state *das);
+static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
+                                     usbctrl_remove_devices_state *rds,
+                                     int rc);
 
 static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
 {
@@ -1933,21 +2547,6 @@ static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
     das->first = usbctrl_devids(gc, XBT_NULL, op->domid, &das->devids,
                                 &das->num);
     if (das->first) das->num = 0;
-    usbctrl_destroy_all_next(egc, das);
-}
-
-static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
-                                     usbctrl_remove_devices_state *rds,
-                                     int rc)
-{
-    usbctrl_destroy_all_state *das = CONTAINER_OF(rds, *das, rds);
-    STATE_AO_GC(das->op.ao);
-
-    if (rds->freed && !rc)
-        rc = usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
-    else if (rds->freed)
-        usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
-    if (rc && !das->first) das->first = rc;
     usbctrl_destroy_all_next(egc, das);
 }
 
@@ -1981,6 +2580,21 @@ static void usbctrl_destroy_all_next(libxl__egc *egc,
     usb_op_complete(egc, &das->op, das->first);
 }
 
+static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
+                                     usbctrl_remove_devices_state *rds,
+                                     int rc)
+{
+    usbctrl_destroy_all_state *das = CONTAINER_OF(rds, *das, rds);
+    STATE_AO_GC(das->op.ao);
+
+    if (rds->freed && !rc)
+        rc = usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
+    else if (rds->freed)
+        usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
+    if (rc && !das->first) das->first = rc;
+    usbctrl_destroy_all_next(egc, das);
+}
+
 int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
                                      const libxl_asyncop_how *ao_how)
 {
@@ -1996,605 +2610,6 @@ int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
     libxl_device_usbctrl_init(&das->usbctrl);
     usbctrl_remove_devices_init(&das->rds);
     usb_op_start(egc, &das->op);
-    EGC_FREE;
-    return AO_INPROGRESS;
-}
-
-/*----- giving a device to a guest -----*/
-
-typedef struct usbdev_add_state usbdev_add_state;
-struct usbdev_add_state {
-    usb_op op;
-    /* caller fills these in */
-    libxl_device_usbdev *usbdev;
-    /* private to usbdev_add_*, usbdev_assign* */
-    const char *busid;
-    libxl_device_usbctrl usbctrl;
-    bool made_ctrl;
-    usbctrl_add_state uas;          /* if a controller is made for it */
-    usb_dm dm;
-    usbdev_remove_port_state rps;   /* undoing a failed assignment */
-    int rc;                         /* of the assignment, while undoing */
-};
-
-/* The first free port of a controller, or 0 if none is.  A port holding
- * something that is not a busid is not free. */
-static int usbctrl_free_port(libxl__gc *gc, xs_transaction_t t,
-                             uint32_t domid,
-                             const libxl_device_usbctrl *usbctrl,
-                             int *port_r)
-{
-    const char *busid;
-    int port, rc;
-
-    *port_r = 0;
-    for (port = 1; port <= USBIF_MAX_PORTNR; port++) {
-        rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &busid);
-        if (rc == ERROR_INVAL) continue;
-        if (rc == ERROR_NOTFOUND) break;        /* past its last port */
-        if (rc) return rc;
-        if (!busid) {
-            *port_r = port;
-            break;
-        }
-    }
-    return 0;
-}
-
-/* Is port of usbctrl free to take?  Logged if not. */
-static int usbctrl_port_is_free(libxl__gc *gc, xs_transaction_t t,
-                                uint32_t domid,
-                                libxl_device_usbctrl *usbctrl, int port)
-{
-    const char *held;
-    int rc;
-
-    rc = usbctrl_port_read(gc, t, domid, usbctrl, port, &held);
-    if (rc == ERROR_NOTFOUND)
-        return usbctrl_no_such_port(gc, t, domid, usbctrl, port);
-    if (!rc && !held) return 0;
-    if (!rc)
-        LOGD(ERROR, domid, "Port %d of USB controller %d is in use (by %s)",
-             port, usbctrl->devid, held);
-    return rc == ERROR_INVAL || !rc ? ERROR_INVAL : rc;
-}
-
-/*
- * Where to put a device, in t: controller ctrl (-1: the first
- * dom0-served one with a free port) and its port *port_r (0: its first
- * free one).  usbctrl->devid -1: no controller has a free port.
- */
-static int usbdev_pick_port(libxl__gc *gc, xs_transaction_t t,
-                            uint32_t domid, int ctrl,
-                            libxl_device_usbctrl *usbctrl, int *port_r)
-{
-    int *devids;
-    int i, num, rc;
-
-    if (ctrl >= 0) {
-        rc = usbctrl_read_existing(gc, t, domid, ctrl, usbctrl);
-        if (!rc) rc = usbctrl_check_dom0s(gc, domid, usbctrl);
-        if (rc) return rc;
-        if (*port_r)
-            return usbctrl_port_is_free(gc, t, domid, usbctrl, *port_r);
-        rc = usbctrl_free_port(gc, t, domid, usbctrl, port_r);
-        if (rc || *port_r) return rc;
-        LOGD(ERROR, domid, "USB controller %d has no free port", ctrl);
-        return ERROR_FAIL;
-    }
-    rc = usbctrl_devids(gc, t, domid, &devids, &num);
-    if (rc) return rc;
-    for (i = 0; i < num; i++) {
-        rc = usbctrl_read_backend(gc, t, domid, devids[i], usbctrl);
-        if (rc) return rc;
-        if (!usbctrl_is_dom0s(usbctrl)) continue;
-        rc = usbctrl_free_port(gc, t, domid, usbctrl, port_r);
-        if (rc || *port_r) return rc;
-    }
-    usbctrl->devid = -1;
-    return 0;
-}
-
-/*
- * In one transaction: who holds busid, where it goes (usbdev_pick_port:
- * controller ctrl, or any; the port asked for in usbdev, or any), and
- * then busid on that port and domid as its owner, attaching: of two
- * concurrent attaches of one device, exactly one commits.  Nothing is
- * written if an attach of busid to this domain did not finish (*o_r is
- * its record: it is to be resumed) or if no controller has a free port
- * (das->usbctrl.devid is -1: one is to be made).
- */
-static int usbdev_take_port(libxl__gc *gc, usbdev_add_state *das, int ctrl,
-                            libxl__usbhost_owner *o_r)
-{
-    libxl_device_usbdev *usbdev = das->usbdev;
-    libxl_device_usbctrl *usbctrl = &das->usbctrl;
-    const uint32_t domid = das->op.domid;
-    const char *busid = das->busid;
-    xs_transaction_t t = XBT_NULL;
-    const char *claim;
-    int port, rc;
-
-    for (;;) {
-        rc = libxl__xs_transaction_start(gc, &t);
-        if (rc) goto out;
-        rc = usb_holder(gc, t, busid, o_r, &claim);
-        if (rc || (o_r->domid == domid && o_r->attaching)) goto out;
-        rc = usb_check_free(gc, domid, busid, o_r, claim);
-        if (rc) goto out;
-        port = usbdev->port;
-        rc = usbdev_pick_port(gc, t, domid, ctrl, usbctrl, &port);
-        if (rc || usbctrl->devid < 0) goto out;
-
-        rc = libxl__usbhost_owner_write(gc, t, busid, domid, usbctrl->devid,
-                                        port, true);
-        if (rc) goto out;
-        rc = usbctrl_port_write(gc, t, &das->op, usbctrl, port, busid);
-        if (rc) goto out;
-        rc = usb_txn_commit(gc, &das->op, &t);
-        if (!rc) break;
-        if (rc < 0) goto out;
-    }
-    usbdev->ctrl = usbctrl->devid;
-    usbdev->port = port;
-out:
-    libxl__xs_transaction_abort(gc, &t);
-    return rc;
-}
-
-static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc);
-static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc);
-static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
-                                 int rc);
-static void usbdev_assign_undone(libxl__egc *egc,
-                                 usbdev_remove_port_state *rps, int rc);
-static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc);
-
-/* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
-static void usbdev_dm_add(libxl__egc *egc, usb_dm *dm,
-                          const libxl_device_usbdev *usbdev)
-{
-    STATE_AO_GC(dm->ao);
-    const int bus = usbdev->u.hostdev.hostbus;
-    const int addr = usbdev->u.hostdev.hostaddr;
-    const char *id = usbdev_dm_id(gc, bus, addr);
-
-    usb_dm_device_add(egc, dm, id, (const char *[]){
-        "id", id,
-        "driver", "usb-host",
-        "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
-        "port", GCSPRINTF("%d", usbdev->port),
-        "hostbus", GCSPRINTF("%d", bus),
-        "hostaddr", GCSPRINTF("%d", addr),
-        NULL });
-}
-
-/* The host device to give: present, and not a hub. */
-static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
-                             const libxl_device_usbdev *usbdev,
-                             const char **busid_r)
-{
-    char *busid;
-    bool hub;
-    int rc;
-
-    if (usbdev->type != LIBXL_USBDEV_TYPE_HOSTDEV ||
-        !usbdev->u.hostdev.hostbus || !usbdev->u.hostdev.hostaddr) {
-        LOGD(ERROR, domid, "A USB host device needs hostbus and hostaddr");
-        return ERROR_INVAL;
-    }
-    rc = libxl__usbhost_busaddr_to_busid(gc, usbdev->u.hostdev.hostbus,
-                              usbdev->u.hostdev.hostaddr, &busid);
-    if (rc) return rc;
-    rc = libxl__usbhost_is_hub(gc, busid, &hub);
-    if (rc) return rc;
-    if (hub) {
-        LOGD(ERROR, domid, "USB device %s is a hub; hubs cannot be given "
-             "to a guest (give it the devices behind it)", busid);
-        return ERROR_INVAL;
-    }
-    *busid_r = busid;
-    return 0;
-}
-
-/* Does any port of usbctrl hold something? */
-static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
-                            const libxl_device_usbctrl *usbctrl,
-                            bool *empty_r)
-{
-    const char *busid;
-    int port, rc;
-
-    *empty_r = true;
-    for (port = 1; port <= USBIF_MAX_PORTNR && *empty_r; port++) {
-        rc = usbctrl_port_read(gc, XBT_NULL, domid, usbctrl, port, &busid);
-        if (rc == ERROR_NOTFOUND) break;        /* past its last port */
-        if (rc && rc != ERROR_INVAL) return rc;
-        *empty_r = !rc && !busid;
-    }
-    return 0;
-}
-
-
-static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
-                                  int rc);
-
-static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
-{
-    libxl_device_usbctrl_dispose(&das->usbctrl);
-    usb_op_complete(egc, &das->op, rc);
-}
-
-/*
- * Makes busid, on its port since usbdev_take_port, the guest's: on a pv
- * controller its interfaces go to usbback, on a devicemodel one QEMU
- * takes it; then the configuration has it and the record says attached.
- * Re-runnable (resume): this is how an attach that died is finished.  On
- * failure everything is undone, port included.  Ends in usbdev_assigned.
- */
-static void usbdev_assign_finish(libxl__egc *egc, usbdev_add_state *das,
-                                 bool resume)
-{
-    STATE_AO_GC(das->op.ao);
-    int rc = 0;
-
-    if (das->usbctrl.type == LIBXL_USBCTRL_TYPE_PV)
-        rc = libxl__usbhost_bind_usbback(gc, das->busid);
-    if (!usbctrl_is_dm(&das->usbctrl)) {
-        usbdev_assign_record(egc, das, rc);
-        return;
-    }
-    das->dm.ao = ao;
-    das->dm.domid = das->op.domid;
-    das->dm.callback = usbdev_assign_dm_deleted;
-    /* a QEMU that has it already would refuse the same id again */
-    if (resume)
-        usbdev_dm_del(egc, &das->dm, das->busid);
-    else
-        usbdev_assign_dm_deleted(egc, &das->dm, 0);
-}
-
-static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc)
-{
-    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
-
-    if (rc) {
-        usbdev_assign_record(egc, das, rc);
-        return;
-    }
-    dm->callback = usbdev_assign_dm_added;
-    usbdev_dm_add(egc, dm, das->usbdev);
-}
-
-static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc)
-{
-    usbdev_assign_record(egc, CONTAINER_OF(dm, usbdev_add_state, dm), rc);
-}
-
-/* The configuration first: once the record says attached, nothing would
- * tell the next operation that the file is behind. */
-static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
-                                 int rc)
-{
-    STATE_AO_GC(das->op.ao);
-    libxl_device_usbdev *usbdev = das->usbdev;
-    const uint32_t domid = das->op.domid;
-
-    if (!rc) rc = usb_config_update(gc, &das->op, usbdev->ctrl,
-                                    usbdev->port, NULL, usbdev);
-    if (!rc) rc = libxl__usbhost_owner_write(gc, XBT_NULL, das->busid,
-                                             domid, das->usbctrl.devid,
-                                             usbdev->port, false);
-    if (!rc) {
-        usbdev_assigned(egc, das, 0);
-        return;
-    }
-    LOGD(ERROR, domid, "Assigning USB device %s failed; undoing",
-         das->busid);
-    das->rc = rc;
-    das->rps.op = &das->op;
-    das->rps.usbctrl = &das->usbctrl;
-    das->rps.port = usbdev->port;
-    das->rps.callback = usbdev_assign_undone;
-    usbdev_remove_port(egc, &das->rps);
-}
-
-static void usbdev_assign_undone(libxl__egc *egc,
-                                 usbdev_remove_port_state *rps, int rc)
-{
-    usbdev_add_state *das = CONTAINER_OF(rps, *das, rps);
-
-    (void)rc;       /* what is left is for the next operation to finish */
-    usbdev_assigned(egc, das, das->rc);
-}
-
-/* Puts busid on a port of the controller made for it (usbdev_take_port),
- * then usbdev_assign_finish. */
-static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das)
-{
-    STATE_AO_GC(das->op.ao);
-    libxl__usbhost_owner o;
-    int rc;
-
-    rc = usbdev_take_port(gc, das, das->usbctrl.devid, &o);
-    if (rc) {
-        usbdev_assigned(egc, das, rc);
-        return;
-    }
-    usbdev_assign_finish(egc, das, false);
-}
-
-/*
- * An attach of busid to this domain that died after taking its port is
- * finished where it was started (usbdev_assign_finish, from there);
- * asking for another place is refused.
- */
-static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
-                             const libxl__usbhost_owner *o)
-{
-    libxl_device_usbdev *usbdev = das->usbdev;
-    const uint32_t domid = das->op.domid;
-    int rc;
-
-    if ((usbdev->ctrl >= 0 && usbdev->ctrl != o->ctrl) ||
-        (usbdev->port && usbdev->port != o->port)) {
-        LOGD(ERROR, domid, "An attach of USB device %s to controller %d "
-             "port %d did not finish; run it again without another "
-             "controller or port to finish it, or detach it", das->busid,
-             o->ctrl, o->port);
-        return ERROR_DEVICE_EXISTS;
-    }
-    LOGD(INFO, domid, "Finishing the attach of USB device %s to controller "
-         "%d port %d", das->busid, o->ctrl, o->port);
-    rc = usbctrl_read_existing(gc, XBT_NULL, domid, o->ctrl, &das->usbctrl);
-    if (rc) return rc;
-    usbdev->ctrl = o->ctrl;
-    usbdev->port = o->port;
-    return 0;
-}
-
-static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
-{
-    usbdev_add_state *das = CONTAINER_OF(op, *das, op);
-    STATE_AO_GC(op->ao);
-    libxl_device_usbdev *usbdev = das->usbdev;
-    const uint32_t domid = op->domid;
-    libxl__usbhost_owner o;
-    int rc;
-
-    /* As libxl: 0, what libxl_device_usbdev_init leaves (xl and libvirt
-     * never set it), is a host device. */
-    if (!usbdev->type)
-        usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
-    rc = usb_op_check_domain(gc, op);
-    if (rc) goto out;
-    if (usbdev->ctrl < 0 && usbdev->port) {
-        LOGD(ERROR, domid, "Port %d given without a controller",
-             usbdev->port);
-        rc = ERROR_INVAL;
-        goto out;
-    }
-    rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
-    if (rc) goto out;
-    rc = usbdev_take_port(gc, das, usbdev->ctrl, &o);
-    if (rc) goto out;
-    if (o.domid == domid && o.attaching) {
-        rc = usbdev_add_resume(gc, das, &o);
-        if (rc) goto out;
-        usbdev_assign_finish(egc, das, true);
-        return;
-    }
-    if (das->usbctrl.devid < 0) {
-        /* no controller has a free port: make one, with the defaults */
-        libxl_device_usbctrl_dispose(&das->usbctrl);
-        libxl_device_usbctrl_init(&das->usbctrl);
-        das->uas.op = op;
-        das->uas.usbctrl = &das->usbctrl;
-        das->uas.callback = usbdev_add_ctrl_ready;
-        das->made_ctrl = true;
-        usbctrl_add_start(egc, &das->uas);
-        return;
-    }
-    usbdev_assign_finish(egc, das, false);
-    return;
-out:
-    usbdev_add_done(egc, das, rc);
-}
-
-static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
-                                  int rc)
-{
-    usbdev_add_state *das = CONTAINER_OF(uas, *das, uas);
-
-    if (rc)
-        usbdev_add_done(egc, das, rc);
-    else
-        usbdev_assign(egc, das);
-}
-
-static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc)
-{
-    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
-    STATE_AO_GC(das->op.ao);
-
-    if (!rc) usbctrl_del(gc, &das->op, &das->usbctrl);
-    usbdev_add_done(egc, das, das->rc);
-}
-
-/* The end of an attach.  A failed one leaves no trace: not even the
- * controller made for it, unless some other toolstack has put a device
- * on it meanwhile (a devicemodel one goes out of QEMU first). */
-static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc)
-{
-    STATE_AO_GC(das->op.ao);
-    const uint32_t domid = das->op.domid;
-    bool empty;
-
-    if (!rc || !das->made_ctrl ||
-        usbctrl_is_empty(gc, domid, &das->usbctrl, &empty) || !empty)
-        goto out;
-    if (usbctrl_is_dm(&das->usbctrl)) {
-        das->rc = rc;
-        das->dm.ao = ao;
-        das->dm.domid = domid;
-        das->dm.callback = usbdev_add_ctrl_dm_removed;
-        usb_dm_device_del(egc, &das->dm,
-                          usbctrl_dm_id(gc, das->usbctrl.devid));
-        return;
-    }
-    usbctrl_del(gc, &das->op, &das->usbctrl);
-out:
-    usbdev_add_done(egc, das, rc);
-}
-
-int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
-                            libxl_device_usbdev *usbdev,
-                            const libxl_asyncop_how *ao_how)
-{
-    AO_CREATE(ctx, domid, ao_how);
-    EGC_INIT(ctx);
-    usbdev_add_state *das;
-
-    GCNEW(das);
-    usb_op_init(&das->op);
-    das->op.ao = ao;
-    das->op.domid = domid;
-    das->op.locked = usbdev_add_locked;
-    das->usbdev = usbdev;
-    das->busid = NULL;
-    libxl_device_usbctrl_init(&das->usbctrl);
-    das->made_ctrl = false;
-    usbctrl_add_init(&das->uas);
-    usb_dm_init(&das->dm);
-    usbdev_remove_port_init(&das->rps);
-    das->rc = 0;
-    usb_op_start(egc, &das->op);
-    EGC_FREE;
-    return AO_INPROGRESS;
-}
-
-/*----- taking a device back, and a device left behind -----*/
-
-typedef struct {
-    usb_op op;
-    /* caller fills these in */
-    int ctrl, port;
-    /* private to usbdev_remove_* */
-    libxl_device_usbctrl usbctrl;
-    usbdev_remove_port_state rps;
-} usbdev_remove_state;
-
-static void usbdev_remove_port_done(libxl__egc *egc,
-                                    usbdev_remove_port_state *rps, int rc);
-static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
-                               int rc);
-
-static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
-{
-    usbdev_remove_state *drs = CONTAINER_OF(op, *drs, op);
-    STATE_AO_GC(op->ao);
-    const uint32_t domid = op->domid;
-    int rc;
-
-    rc = usbctrl_read_existing(gc, XBT_NULL, domid, drs->ctrl,
-                               &drs->usbctrl);
-    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
-    if (rc) goto out;
-    drs->rps.op = &drs->op;
-    drs->rps.usbctrl = &drs->usbctrl;
-    drs->rps.port = drs->port;
-    drs->rps.callback = usbdev_remove_port_done;
-    usbdev_remove_port(egc, &drs->rps);
-    return;
-out:
-    usbdev_remove_done(egc, drs, rc);
-}
-
-static void usbdev_remove_port_done(libxl__egc *egc,
-                                    usbdev_remove_port_state *rps, int rc)
-{
-    usbdev_remove_state *drs = CONTAINER_OF(rps, *drs, rps);
-    STATE_AO_GC(drs->op.ao);
-    const char *busid;
-
-    /* a port the controller does not have: say which it has */
-    if (rc == ERROR_NOTFOUND &&
-        usbctrl_port_read(gc, XBT_NULL, drs->op.domid, &drs->usbctrl,
-                          drs->port, &busid) == ERROR_NOTFOUND) {
-        rc = usbctrl_no_such_port(gc, XBT_NULL, drs->op.domid,
-                                  &drs->usbctrl, drs->port);
-        goto out;
-    }
-    if (rc == ERROR_INVAL) rc = ERROR_NOTFOUND;     /* not a busid */
-    if (rc == ERROR_NOTFOUND)
-        LOGD(ERROR, drs->op.domid, "No USB device on controller %d port %d",
-             drs->usbctrl.devid, drs->port);
-out:
-    usbdev_remove_done(egc, drs, rc);
-}
-
-static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
-                               int rc)
-{
-    libxl_device_usbctrl_dispose(&drs->usbctrl);
-    usb_op_complete(egc, &drs->op, rc);
-}
-
-int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
-                               libxl_device_usbdev *usbdev,
-                               const libxl_asyncop_how *ao_how)
-{
-    AO_CREATE(ctx, domid, ao_how);
-    EGC_INIT(ctx);
-    usbdev_remove_state *drs;
-
-    GCNEW(drs);
-    usb_op_init(&drs->op);
-    drs->op.ao = ao;
-    drs->op.domid = domid;
-    drs->op.locked = usbdev_remove_locked;
-    drs->ctrl = usbdev->ctrl;
-    drs->port = usbdev->port;
-    libxl_device_usbctrl_init(&drs->usbctrl);
-    usbdev_remove_port_init(&drs->rps);
-    usb_op_start(egc, &drs->op);
-    EGC_FREE;
-    return AO_INPROGRESS;
-}
-
-/*
- * A device nobody holds, taken off usbback and given back to its recorded
- * drivers.  Who holds it is asked of every witness: a device another
- * toolstack gave away without a record of ours is refused too.
- */
-int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
-                               const libxl_asyncop_how *ao_how)
-{
-    AO_CREATE(ctx, INVALID_DOMID, ao_how);
-    EGC_INIT(ctx);
-    const char *claim;
-    libxl__usbhost_owner o;
-    int rc;
-
-    if (!busid || !libxl__usbhost_busid_is_valid(busid)) {
-        LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
-            busid ? busid : "");
-        rc = ERROR_INVAL;
-        goto out;
-    }
-    rc = usb_holder(gc, XBT_NULL, busid, &o, &claim);
-    if (rc) goto out;
-    if (o.domid != INVALID_DOMID) {
-        LOG(ERROR, "USB device %s is assigned to domain %u (controller %d "
-            "port %d); detach it instead", busid, o.domid, o.ctrl, o.port);
-        rc = ERROR_DEVICE_EXISTS;
-        goto out;
-    }
-    rc = libxl__usbhost_unbind_usbback(gc, busid);
-    if (!rc) rc = libxl__usbhost_rebind(gc, busid);
-    if (!rc) rc = libxl__usbhost_forget(gc, XBT_NULL, busid, true);
-out:
-    libxl__ao_complete(egc, ao, rc);
     EGC_FREE;
     return AO_INPROGRESS;
 }
