@@ -329,14 +329,20 @@ static int usbctrl_port_read(libxl__gc *gc, xs_transaction_t t,
 
 /*----- every mutating operation: its ao, its domain, the lock -----*/
 
+/*
+ * The state every operation that changes a domain's devices starts with,
+ * embedded first in its own (recovered with CONTAINER_OF): usb_op_init,
+ * the caller's fields, usb_op_start; locked runs once the domain lock is
+ * held, and the operation ends with usb_op_complete.
+ */
 typedef struct usb_op usb_op;
 typedef void usb_op_fn(libxl__egc *egc, usb_op *op);
 struct usb_op {
-    /* filled in by usb_op_start */
+    /* caller fills these in */
     libxl__ao *ao;
     uint32_t domid;
     usb_op_fn *locked;          /* runs with the lock held */
-    /* private */
+    /* private to usb_op_* */
     libxl__domain_lock lock;
     const char *uuid;           /* looked up once locked; NULL: gone */
     long long gen;              /* the generation (below) as this
@@ -829,18 +835,18 @@ static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
     libxl__ao_complete(egc, ao, rc);
 }
 
-/* Runs locked(egc, op) once op->domid's lock is held. */
-static void usb_op_start(libxl__egc *egc, usb_op *op, libxl__ao *ao,
-                         uint32_t domid, usb_op_fn *locked)
+static void usb_op_init(usb_op *op)
 {
-    op->ao = ao;
-    op->domid = domid;
-    op->locked = locked;
+    libxl__domain_lock_init(&op->lock);
     op->uuid = NULL;
     op->gen = -1;
-    libxl__domain_lock_init(&op->lock);
-    op->lock.ao = ao;
-    op->lock.domid = domid;
+}
+
+/* Runs op->locked(egc, op) once op->domid's lock is held. */
+static void usb_op_start(libxl__egc *egc, usb_op *op)
+{
+    op->lock.ao = op->ao;
+    op->lock.domid = op->domid;
     op->lock.callback = usb_op_lock_acquired;
     libxl__domain_lock_acquire(egc, &op->lock);
 }
@@ -871,163 +877,37 @@ static int usb_op_check_domain(libxl__gc *gc, const usb_op *op)
     return ERROR_DOMAIN_NOTFOUND;
 }
 
+/*----- the device model (QEMU, over QMP) -----*/
+
 /*
- * One command to the device model (QEMU) of a domain, a sub-operation
- * (see "the device model" below): usb_dm_device_add/_del always end by
- * calling callback, possibly before returning.
+ * One command to the device model (QEMU) of a domain, a sub-operation:
+ * usb_dm_init once, then the caller's fields and a command
+ * (usb_dm_device_add/_del, or one made of them), which always ends by
+ * calling callback, possibly before returning; dm may then be used again.
  */
 typedef struct usb_dm usb_dm;
 typedef void usb_dm_callback(libxl__egc *egc, usb_dm *dm, int rc);
 struct usb_dm {
-    /* filled in by the caller */
+    /* caller fills these in */
     libxl__ao *ao;
     uint32_t domid;
     usb_dm_callback *callback;
-    /* private */
+    /* private to usb_dm_* */
     const char *id;
     libxl__ev_qmp qmp;
 };
 
-/*----- adding a controller -----*/
-
-typedef struct usbctrl_add_state usbctrl_add_state;
-typedef void usbctrl_add_callback(libxl__egc *egc, usbctrl_add_state *uas,
-                                  int rc);
-struct usbctrl_add_state {
-    /* filled in by the caller */
-    usb_op *op;                      /* the operation it is part of */
-    libxl_device_usbctrl *usbctrl;   /* updated with what was chosen */
-    usbctrl_add_callback *callback;
-    /* private */
-    libxl__ev_devstate ds;
-    usb_dm dm;
-};
-
-/* Version and ports of a xenbus (pv, qusb) controller; ports 0: default. */
-static int usbctrl_check_ports(libxl__gc *gc, uint32_t domid,
-                               libxl_device_usbctrl *usbctrl)
+static void usb_dm_init(usb_dm *dm)
 {
-    if (usbctrl->version < 1 || usbctrl->version > 2) {
-        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2 for type %s",
-             usbctrl->version, libxl_usbctrl_type_to_string(usbctrl->type));
-        return ERROR_INVAL;
-    }
-    if (!usbctrl->ports)
-        usbctrl->ports = USB_DEFAULT_PORTS;
-    if (usbctrl->ports < 1 || usbctrl->ports > USBIF_MAX_PORTNR) {
-        LOGD(ERROR, domid, "%d ports: a USB controller has 1 to %d",
-             usbctrl->ports, USBIF_MAX_PORTNR);
-        return ERROR_INVAL;
-    }
-    return 0;
+    dm->id = NULL;
+    libxl__ev_qmp_init(&dm->qmp);
 }
-
-/* Version and ports of an emulated controller, as QEMU has them. */
-static int usbctrl_dm_check_ports(libxl__gc *gc, uint32_t domid,
-                                  libxl_device_usbctrl *usbctrl)
-{
-    int fixed;
-
-    if (usbctrl->version < 1 || usbctrl->version > USB_DM_MAX_VERSION) {
-        LOGD(ERROR, domid, "USB version %d: it must be 1, 2 or 3 for type "
-             "devicemodel", usbctrl->version);
-        return ERROR_INVAL;
-    }
-    fixed = usb_dm_ctrls[usbctrl->version].ports;
-    if (fixed && usbctrl->ports && usbctrl->ports != fixed) {
-        LOGD(ERROR, domid, "An emulated USB controller of version %d "
-             "(%s) always has %d ports, not %d", usbctrl->version,
-             usb_dm_ctrls[usbctrl->version].driver, fixed, usbctrl->ports);
-        return ERROR_INVAL;
-    }
-    if (fixed)
-        usbctrl->ports = fixed;
-    else if (!usbctrl->ports)
-        usbctrl->ports = USB_DEFAULT_PORTS;
-    if (usbctrl->ports < 1 || usbctrl->ports > USB_DM_XHCI_MAX_PORTS) {
-        LOGD(ERROR, domid, "%d ports: an emulated USB controller of "
-             "version 3 has 1 to %d", usbctrl->ports,
-             USB_DM_XHCI_MAX_PORTS);
-        return ERROR_INVAL;
-    }
-    return 0;
-}
-
-static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
-                              libxl_device_usbctrl *usbctrl)
-{
-    libxl_domain_type domtype;
-    int rc;
-
-    rc = libxl__domain_type(gc, domid, &domtype);
-    if (rc) return rc;
-    if (usbctrl->type == LIBXL_USBCTRL_TYPE_AUTO) {
-        if (domtype == LIBXL_DOMAIN_TYPE_HVM)
-            usbctrl->type = LIBXL_USBCTRL_TYPE_DEVICEMODEL;
-        else
-            usbctrl->type = libxl__usbhost_usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
-                                                : LIBXL_USBCTRL_TYPE_QUSB;
-    }
-    if (!usbctrl_type_is_supported(usbctrl->type)) {
-        LOGD(ERROR, domid, "USB controller type %d is not supported; use "
-             "pv, qusb or devicemodel", usbctrl->type);
-        return ERROR_INVAL;
-    }
-    if (!usbctrl->version)
-        usbctrl->version = USB_DEFAULT_VERSION;
-    rc = usbctrl_is_dm(usbctrl) ? usbctrl_dm_check_ports(gc, domid, usbctrl)
-                                : usbctrl_check_ports(gc, domid, usbctrl);
-    if (rc) return rc;
-    if (usbctrl->backend_domname) {
-        rc = libxl__resolve_domid(gc, usbctrl->backend_domname,
-                                  &usbctrl->backend_domid);
-        if (rc) return rc;
-    }
-    if (usbctrl_is_dm(usbctrl) && usbctrl->backend_domid) {
-        LOGD(ERROR, domid, "A USB controller of type devicemodel is served "
-             "by the QEMU in domain 0, not by domain %u",
-             usbctrl->backend_domid);
-        return ERROR_INVAL;
-    }
-    return libxl__domain_check_exists(gc, usbctrl->backend_domid);
-}
-
-/* Is there a backend that will serve this controller? */
-static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
-                                 const libxl_device_usbctrl *usbctrl)
-{
-    const char *path;
-
-    if (usbctrl_is_dm(usbctrl))
-        return 0;       /* the QMP exchange tells whether QEMU is there */
-    if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
-        if (usbctrl->backend_domid || libxl__usbhost_usbback_is_loaded())
-            return 0;
-        LOGD(ERROR, domid, "USB controller of type pv: the usbback driver "
-             "is not loaded in this domain (%s is missing); load it, or "
-             "use type qusb", SYSFS_USBBACK_DRIVER);
-        return ERROR_INVAL;
-    }
-    path = GCSPRINTF("%s/device-model/%u/backends/qusb",
-                     libxl__xs_get_dompath(gc, usbctrl->backend_domid),
-                     domid);
-    if (libxl__xs_read(gc, XBT_NULL, path))
-        return 0;
-    LOGD(ERROR, domid, "USB controller of type qusb: no QEMU serves qusb "
-         "for this domain (%s is missing); add usbctrl=['type=qusb'] to "
-         "the domain's configuration and create it again, or use type pv",
-         path);
-    return ERROR_INVAL;
-}
-
-/*----- the device model (QEMU, over QMP) -----*/
 
 static void usb_dm_send(libxl__egc *egc, usb_dm *dm, const char *id,
                         const char *cmd, const char *const *args,
                         libxl__ev_qmp_callback *callback)
 {
     dm->id = libxl__strdup(libxl__ao_inprogress_gc(dm->ao), id);
-    libxl__ev_qmp_init(&dm->qmp);
     dm->qmp.ao = dm->ao;
     dm->qmp.domid = dm->domid;
     dm->qmp.callback = callback;
@@ -1103,6 +983,57 @@ static void usbctrl_dm_add(libxl__egc *egc, usb_dm *dm,
         args[4] = NULL;     /* a fixed number of ports */
     usb_dm_device_add(egc, dm, id, args);
 }
+
+/* QEMU's name of a host device given to a guest, as libxl names it. */
+static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
+{
+    return GCSPRINTF("xenusb-%d-%d", hostbus, hostaddr);
+}
+
+/*
+ * Takes busid back from QEMU.  QEMU names it by the hostbus and hostaddr
+ * it had when attached; an unplugged device no longer has them, and QEMU
+ * has let it go already (its usb-host object stays, without a device).
+ */
+static void usbdev_dm_del(libxl__egc *egc, usb_dm *dm, const char *busid)
+{
+    STATE_AO_GC(dm->ao);
+    uint8_t bus, addr;
+    int rc;
+
+    rc = libxl__usbhost_busaddr(gc, busid, &bus, &addr);
+    if (rc) goto out;
+    if (!bus) {
+        LOGD(WARN, dm->domid, "USB device %s is unplugged: QEMU has let it "
+             "go, and its usb-host device can no longer be named", busid);
+        goto out;
+    }
+    usb_dm_device_del(egc, dm, usbdev_dm_id(gc, bus, addr));
+    return;
+out:
+    dm->callback(egc, dm, rc);
+}
+
+/* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
+static void usbdev_dm_add(libxl__egc *egc, usb_dm *dm,
+                          const libxl_device_usbdev *usbdev)
+{
+    STATE_AO_GC(dm->ao);
+    const int bus = usbdev->u.hostdev.hostbus;
+    const int addr = usbdev->u.hostdev.hostaddr;
+    const char *id = usbdev_dm_id(gc, bus, addr);
+
+    usb_dm_device_add(egc, dm, id, (const char *[]){
+        "id", id,
+        "driver", "usb-host",
+        "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
+        "port", GCSPRINTF("%d", usbdev->port),
+        "hostbus", GCSPRINTF("%d", bus),
+        "hostaddr", GCSPRINTF("%d", addr),
+        NULL });
+}
+
+/*----- a controller's xenstore dirs -----*/
 
 /* Removes path, and up to `levels` of its parents that it leaves empty. */
 static int xs_rm_with_parents(libxl__gc *gc, xs_transaction_t t,
@@ -1306,11 +1237,154 @@ out:
     return rc;
 }
 
+/*----- adding a controller -----*/
+
+/*
+ * Adding a controller, a sub-operation of an operation holding the lock
+ * (libxl_device_usbctrl_add, or an attach that needs one): usbctrl_add_init,
+ * the caller's fields, usbctrl_add_start; it ends by calling callback,
+ * possibly before usbctrl_add_start returns.
+ */
+typedef struct usbctrl_add_state usbctrl_add_state;
+typedef void usbctrl_add_callback(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc);
+struct usbctrl_add_state {
+    /* caller fills these in */
+    usb_op *op;                      /* the operation it is part of */
+    libxl_device_usbctrl *usbctrl;   /* updated with what was chosen */
+    usbctrl_add_callback *callback;
+    /* private to usbctrl_add_* */
+    libxl__ev_devstate ds;
+    usb_dm dm;
+};
+
+static void usbctrl_add_init(usbctrl_add_state *uas)
+{
+    libxl__ev_devstate_init(&uas->ds);
+    usb_dm_init(&uas->dm);
+}
+
+/* Version and ports of a xenbus (pv, qusb) controller; ports 0: default. */
+static int usbctrl_check_ports(libxl__gc *gc, uint32_t domid,
+                               libxl_device_usbctrl *usbctrl)
+{
+    if (usbctrl->version < 1 || usbctrl->version > 2) {
+        LOGD(ERROR, domid, "USB version %d: it must be 1 or 2 for type %s",
+             usbctrl->version, libxl_usbctrl_type_to_string(usbctrl->type));
+        return ERROR_INVAL;
+    }
+    if (!usbctrl->ports)
+        usbctrl->ports = USB_DEFAULT_PORTS;
+    if (usbctrl->ports < 1 || usbctrl->ports > USBIF_MAX_PORTNR) {
+        LOGD(ERROR, domid, "%d ports: a USB controller has 1 to %d",
+             usbctrl->ports, USBIF_MAX_PORTNR);
+        return ERROR_INVAL;
+    }
+    return 0;
+}
+
+/* Version and ports of an emulated controller, as QEMU has them. */
+static int usbctrl_dm_check_ports(libxl__gc *gc, uint32_t domid,
+                                  libxl_device_usbctrl *usbctrl)
+{
+    int fixed;
+
+    if (usbctrl->version < 1 || usbctrl->version > USB_DM_MAX_VERSION) {
+        LOGD(ERROR, domid, "USB version %d: it must be 1, 2 or 3 for type "
+             "devicemodel", usbctrl->version);
+        return ERROR_INVAL;
+    }
+    fixed = usb_dm_ctrls[usbctrl->version].ports;
+    if (fixed && usbctrl->ports && usbctrl->ports != fixed) {
+        LOGD(ERROR, domid, "An emulated USB controller of version %d "
+             "(%s) always has %d ports, not %d", usbctrl->version,
+             usb_dm_ctrls[usbctrl->version].driver, fixed, usbctrl->ports);
+        return ERROR_INVAL;
+    }
+    if (fixed)
+        usbctrl->ports = fixed;
+    else if (!usbctrl->ports)
+        usbctrl->ports = USB_DEFAULT_PORTS;
+    if (usbctrl->ports < 1 || usbctrl->ports > USB_DM_XHCI_MAX_PORTS) {
+        LOGD(ERROR, domid, "%d ports: an emulated USB controller of "
+             "version 3 has 1 to %d", usbctrl->ports,
+             USB_DM_XHCI_MAX_PORTS);
+        return ERROR_INVAL;
+    }
+    return 0;
+}
+
+static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
+                              libxl_device_usbctrl *usbctrl)
+{
+    libxl_domain_type domtype;
+    int rc;
+
+    rc = libxl__domain_type(gc, domid, &domtype);
+    if (rc) return rc;
+    if (usbctrl->type == LIBXL_USBCTRL_TYPE_AUTO) {
+        if (domtype == LIBXL_DOMAIN_TYPE_HVM)
+            usbctrl->type = LIBXL_USBCTRL_TYPE_DEVICEMODEL;
+        else
+            usbctrl->type = libxl__usbhost_usbback_is_loaded() ? LIBXL_USBCTRL_TYPE_PV
+                                                : LIBXL_USBCTRL_TYPE_QUSB;
+    }
+    if (!usbctrl_type_is_supported(usbctrl->type)) {
+        LOGD(ERROR, domid, "USB controller type %d is not supported; use "
+             "pv, qusb or devicemodel", usbctrl->type);
+        return ERROR_INVAL;
+    }
+    if (!usbctrl->version)
+        usbctrl->version = USB_DEFAULT_VERSION;
+    rc = usbctrl_is_dm(usbctrl) ? usbctrl_dm_check_ports(gc, domid, usbctrl)
+                                : usbctrl_check_ports(gc, domid, usbctrl);
+    if (rc) return rc;
+    if (usbctrl->backend_domname) {
+        rc = libxl__resolve_domid(gc, usbctrl->backend_domname,
+                                  &usbctrl->backend_domid);
+        if (rc) return rc;
+    }
+    if (usbctrl_is_dm(usbctrl) && usbctrl->backend_domid) {
+        LOGD(ERROR, domid, "A USB controller of type devicemodel is served "
+             "by the QEMU in domain 0, not by domain %u",
+             usbctrl->backend_domid);
+        return ERROR_INVAL;
+    }
+    return libxl__domain_check_exists(gc, usbctrl->backend_domid);
+}
+
+/* Is there a backend that will serve this controller? */
+static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
+                                 const libxl_device_usbctrl *usbctrl)
+{
+    const char *path;
+
+    if (usbctrl_is_dm(usbctrl))
+        return 0;       /* the QMP exchange tells whether QEMU is there */
+    if (usbctrl->type == LIBXL_USBCTRL_TYPE_PV) {
+        if (usbctrl->backend_domid || libxl__usbhost_usbback_is_loaded())
+            return 0;
+        LOGD(ERROR, domid, "USB controller of type pv: the usbback driver "
+             "is not loaded in this domain (%s is missing); load it, or "
+             "use type qusb", SYSFS_USBBACK_DRIVER);
+        return ERROR_INVAL;
+    }
+    path = GCSPRINTF("%s/device-model/%u/backends/qusb",
+                     libxl__xs_get_dompath(gc, usbctrl->backend_domid),
+                     domid);
+    if (libxl__xs_read(gc, XBT_NULL, path))
+        return 0;
+    LOGD(ERROR, domid, "USB controller of type qusb: no QEMU serves qusb "
+         "for this domain (%s is missing); add usbctrl=['type=qusb'] to "
+         "the domain's configuration and create it again, or use type pv",
+         path);
+    return ERROR_INVAL;
+}
+
 static void usbctrl_add_backend_ready(libxl__egc *egc,
                                       libxl__ev_devstate *ds, int rc);
 static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
 
-/* Always ends by calling uas->callback, possibly before returning. */
 static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
 {
     STATE_AO_GC(uas->op->ao);
@@ -1318,7 +1392,6 @@ static void usbctrl_add_start(libxl__egc *egc, usbctrl_add_state *uas)
     const uint32_t domid = uas->op->domid;
     int rc;
 
-    libxl__ev_devstate_init(&uas->ds);
     rc = usb_op_check_domain(gc, uas->op);
     if (rc) goto out;
     rc = usbctrl_setdefault(gc, domid, usbctrl);
@@ -1375,8 +1448,10 @@ static void usbctrl_add_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
     uas->callback(egc, uas, rc);
 }
 
+/* libxl_device_usbctrl_add: the sub-operation, under the lock. */
 typedef struct {
     usb_op op;
+    /* private */
     usbctrl_add_state uas;
 } usbctrl_add_op;
 
@@ -1384,7 +1459,6 @@ static void usbctrl_add_locked(libxl__egc *egc, usb_op *op)
 {
     usbctrl_add_op *cao = CONTAINER_OF(op, *cao, op);
 
-    cao->uas.op = op;
     usbctrl_add_start(egc, &cao->uas);
 }
 
@@ -1405,15 +1479,20 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
     usbctrl_add_op *cao;
 
     GCNEW(cao);
+    usb_op_init(&cao->op);
+    cao->op.ao = ao;
+    cao->op.domid = domid;
+    cao->op.locked = usbctrl_add_locked;
+    usbctrl_add_init(&cao->uas);
+    cao->uas.op = &cao->op;
     cao->uas.usbctrl = usbctrl;
     cao->uas.callback = usbctrl_add_done;
-    usb_op_start(egc, &cao->op, ao, domid, usbctrl_add_locked);
+    usb_op_start(egc, &cao->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
 
-
-/*----- taking a device back -----*/
+/*----- taking a device back, and a device left behind -----*/
 
 /* Is port one of usbctrl's (or 0, "any", if any_ok)?  Logged if not. */
 static int usbctrl_check_port(libxl__gc *gc, uint32_t domid,
@@ -1441,36 +1520,6 @@ static int usbctrl_no_such_port(libxl__gc *gc, xs_transaction_t t,
         rc = ERROR_INVAL;
     }
     return rc;
-}
-
-/* QEMU's name of a host device given to a guest, as libxl names it. */
-static char *usbdev_dm_id(libxl__gc *gc, int hostbus, int hostaddr)
-{
-    return GCSPRINTF("xenusb-%d-%d", hostbus, hostaddr);
-}
-
-/*
- * Takes busid back from QEMU.  QEMU names it by the hostbus and hostaddr
- * it had when attached; an unplugged device no longer has them, and QEMU
- * has let it go already (its usb-host object stays, without a device).
- */
-static void usbdev_dm_del(libxl__egc *egc, usb_dm *dm, const char *busid)
-{
-    STATE_AO_GC(dm->ao);
-    uint8_t bus, addr;
-    int rc;
-
-    rc = libxl__usbhost_busaddr(gc, busid, &bus, &addr);
-    if (rc) goto out;
-    if (!bus) {
-        LOGD(WARN, dm->domid, "USB device %s is unplugged: QEMU has let it "
-             "go, and its usb-host device can no longer be named", busid);
-        goto out;
-    }
-    usb_dm_device_del(egc, dm, usbdev_dm_id(gc, bus, addr));
-    return;
-out:
-    dm->callback(egc, dm, rc);
 }
 
 /*
@@ -1509,24 +1558,32 @@ static int usbdev_free_port(libxl__gc *gc, usb_op *op,
  * failed the device is no longer the guest's, but left for
  * libxl_device_usbdev_rebind: the error says so.  A port whose busid
  * dom0's record gives to another port is only cleared: that device is
- * not this port's to touch.  ERROR_NOTFOUND if the port is free.  Always
- * ends by calling rps->callback, possibly before returning.
+ * not this port's to touch.  ERROR_NOTFOUND if the port is free.
+ * usbdev_remove_port_init once, then for each port the caller's fields
+ * and usbdev_remove_port, which always ends by calling rps->callback,
+ * possibly before returning.
  */
 typedef struct usbdev_remove_port_state usbdev_remove_port_state;
 typedef void usbdev_remove_port_callback(libxl__egc *egc,
                                          usbdev_remove_port_state *rps,
                                          int rc);
 struct usbdev_remove_port_state {
-    /* filled in by the caller */
+    /* caller fills these in */
     usb_op *op;                         /* the operation it is part of */
     const libxl_device_usbctrl *usbctrl;
     int port;
     usbdev_remove_port_callback *callback;
-    /* private */
+    /* private to usbdev_remove_port_* */
     const char *busid;
     bool ours, rebound;
     usb_dm dm;
 };
+
+static void usbdev_remove_port_init(usbdev_remove_port_state *rps)
+{
+    rps->busid = NULL;
+    usb_dm_init(&rps->dm);
+}
 
 static void usbdev_remove_port_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
 static void usbdev_remove_port_finish(libxl__egc *egc,
@@ -1611,348 +1668,144 @@ out:
     rps->callback(egc, rps, rc);
 }
 
-/*----- removing a controller -----*/
-
-/* Asks the backend to close: online = 0, state = Closing. */
-static int usbctrl_close(libxl__gc *gc, uint32_t domid,
-                         const libxl_device_usbctrl *usbctrl)
-{
-    const char *be_path = vusb_be_path(gc, usbctrl, domid);
-    xs_transaction_t t = XBT_NULL;
-    int rc;
-
-    for (;;) {
-        rc = libxl__xs_transaction_start(gc, &t);
-        if (rc) goto out;
-        rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
-            "online", "0",
-            "state", GCSPRINTF("%d", XenbusStateClosing),
-            NULL });
-        if (rc) goto out;
-        rc = libxl__xs_transaction_commit(gc, &t);
-        if (!rc) break;
-        if (rc < 0) goto out;
-    }
-out:
-    libxl__xs_transaction_abort(gc, &t);
-    return rc;
-}
-
-/*
- * Takes back every device of a controller, going on past a failure so
- * that one device does not keep the others.  callback gets the first
- * failure; freed tells whether every port is free, so the controller may
- * go (a device left for usb-rebind is no longer on its port).  The
- * devices of a controller served by another domain are that domain's
- * business: dom0 touches none of its own for them.  Always ends by
- * calling callback, possibly before returning.
- */
-typedef struct usbctrl_remove_devices_state usbctrl_remove_devices_state;
-typedef void usbctrl_remove_devices_callback(libxl__egc *egc,
-                                    usbctrl_remove_devices_state *rds,
-                                    int rc);
-struct usbctrl_remove_devices_state {
-    /* filled in by the caller */
-    usb_op *op;                         /* the operation it is part of */
-    const libxl_device_usbctrl *usbctrl;
-    usbctrl_remove_devices_callback *callback;
-    /* for the callback */
-    bool freed;
-    /* private */
-    int first;
-    usbdev_remove_port_state rps;
-};
-
-static void usbctrl_remove_devices_next(libxl__egc *egc,
-                                        usbctrl_remove_devices_state *rds);
-
-static void usbctrl_remove_devices(libxl__egc *egc,
-                                   usbctrl_remove_devices_state *rds)
-{
-    rds->freed = true;
-    rds->first = 0;
-    rds->rps.port = 0;
-    if (!usbctrl_is_dom0s(rds->usbctrl)) {
-        rds->callback(egc, rds, 0);
-        return;
-    }
-    usbctrl_remove_devices_next(egc, rds);
-}
-
-static void usbctrl_remove_devices_port_done(libxl__egc *egc,
-                                             usbdev_remove_port_state *rps,
-                                             int rc)
-{
-    usbctrl_remove_devices_state *rds = CONTAINER_OF(rps, *rds, rps);
-    STATE_AO_GC(rds->op->ao);
-    const char *busid;
-
-    if (rc && rc != ERROR_NOTFOUND && rc != ERROR_INVAL) {
-        if (!rds->first) rds->first = rc;
-        if (usbctrl_port_read(gc, XBT_NULL, rds->op->domid, rds->usbctrl,
-                              rps->port, &busid) || busid)
-            rds->freed = false;
-    }
-    usbctrl_remove_devices_next(egc, rds);
-}
-
-static void usbctrl_remove_devices_next(libxl__egc *egc,
-                                        usbctrl_remove_devices_state *rds)
-{
-    usbdev_remove_port_state *rps = &rds->rps;
-
-    if (rps->port == rds->usbctrl->ports) {
-        rds->callback(egc, rds, rds->first);
-        return;
-    }
-    rps->op = rds->op;
-    rps->usbctrl = rds->usbctrl;
-    rps->port++;
-    rps->callback = usbctrl_remove_devices_port_done;
-    usbdev_remove_port(egc, rps);
-}
-
 typedef struct {
     usb_op op;
-    /* filled in by the caller */
-    int devid;
-    bool force;
-    /* private */
+    /* caller fills these in */
+    int ctrl, port;
+    /* private to usbdev_remove_* */
     libxl_device_usbctrl usbctrl;
-    usbctrl_remove_devices_state rds;
-    libxl__ev_devstate ds;
-    usb_dm dm;
-    int rc_devices;             /* a device left for usb-rebind */
-} usbctrl_remove_state;
+    usbdev_remove_port_state rps;
+} usbdev_remove_state;
 
-static void usbctrl_remove_devices_done(libxl__egc *egc,
-                                        usbctrl_remove_devices_state *rds,
-                                        int rc);
-static void usbctrl_remove_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
-static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
-                                  int rc);
-static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
-                                int rc);
+static void usbdev_remove_port_done(libxl__egc *egc,
+                                    usbdev_remove_port_state *rps, int rc);
+static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
+                               int rc);
 
-/*
- * Removes the devices of controller devid, then (unless force) closes it
- * and waits for the backend, then deletes it; a devicemodel one goes out
- * of QEMU first.
- */
-static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
+static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
 {
-    usbctrl_remove_state *urs = CONTAINER_OF(op, *urs, op);
+    usbdev_remove_state *drs = CONTAINER_OF(op, *drs, op);
     STATE_AO_GC(op->ao);
+    const uint32_t domid = op->domid;
     int rc;
 
-    libxl_device_usbctrl_init(&urs->usbctrl);
-    libxl__ev_devstate_init(&urs->ds);
-    rc = usbctrl_read_existing(gc, XBT_NULL, op->domid, urs->devid,
-                               &urs->usbctrl);
-    if (!rc)
-        rc = usbctrl_read_num_ports(gc, XBT_NULL, op->domid, &urs->usbctrl);
+    rc = usbctrl_read_existing(gc, XBT_NULL, domid, drs->ctrl,
+                               &drs->usbctrl);
+    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
     if (rc) goto out;
-    urs->rds.op = &urs->op;
-    urs->rds.usbctrl = &urs->usbctrl;
-    urs->rds.callback = usbctrl_remove_devices_done;
-    usbctrl_remove_devices(egc, &urs->rds);
+    drs->rps.op = &drs->op;
+    drs->rps.usbctrl = &drs->usbctrl;
+    drs->rps.port = drs->port;
+    drs->rps.callback = usbdev_remove_port_done;
+    usbdev_remove_port(egc, &drs->rps);
     return;
 out:
-    usbctrl_remove_done(egc, urs, rc);
+    usbdev_remove_done(egc, drs, rc);
 }
 
-static void usbctrl_remove_devices_done(libxl__egc *egc,
-                                        usbctrl_remove_devices_state *rds,
-                                        int rc)
+static void usbdev_remove_port_done(libxl__egc *egc,
+                                    usbdev_remove_port_state *rps, int rc)
 {
-    usbctrl_remove_state *urs = CONTAINER_OF(rds, *urs, rds);
-    STATE_AO_GC(urs->op.ao);
-    const uint32_t domid = urs->op.domid;
+    usbdev_remove_state *drs = CONTAINER_OF(rps, *drs, rps);
+    STATE_AO_GC(drs->op.ao);
+    const char *busid;
 
-    urs->rc_devices = rc;
-    if (!rds->freed) goto out;
-    if (usbctrl_is_dm(&urs->usbctrl)) {
-        urs->dm.ao = ao;
-        urs->dm.domid = domid;
-        urs->dm.callback = usbctrl_remove_dm_done;
-        usb_dm_device_del(egc, &urs->dm,
-                          usbctrl_dm_id(gc, urs->usbctrl.devid));
-        return;
-    }
-    if (urs->force) {
-        rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
+    /* a port the controller does not have: say which it has */
+    if (rc == ERROR_NOTFOUND &&
+        usbctrl_port_read(gc, XBT_NULL, drs->op.domid, &drs->usbctrl,
+                          drs->port, &busid) == ERROR_NOTFOUND) {
+        rc = usbctrl_no_such_port(gc, XBT_NULL, drs->op.domid,
+                                  &drs->usbctrl, drs->port);
         goto out;
     }
-    rc = usbctrl_close(gc, domid, &urs->usbctrl);
-    if (rc) goto out;
-    rc = libxl__ev_devstate_wait(ao, &urs->ds, usbctrl_remove_closed,
-             GCSPRINTF("%s/state", vusb_be_path(gc, &urs->usbctrl, domid)),
-             XenbusStateClosed, XenbusStateClosed,
-             LIBXL_DESTROY_TIMEOUT * 1000);
-    if (rc) goto out;
-    return;
+    if (rc == ERROR_INVAL) rc = ERROR_NOTFOUND;     /* not a busid */
+    if (rc == ERROR_NOTFOUND)
+        LOGD(ERROR, drs->op.domid, "No USB device on controller %d port %d",
+             drs->usbctrl.devid, drs->port);
 out:
-    usbctrl_remove_done(egc, urs, rc);
+    usbdev_remove_done(egc, drs, rc);
 }
 
-static void usbctrl_remove_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
+static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
+                               int rc)
 {
-    usbctrl_remove_state *urs = CONTAINER_OF(dm, *urs, dm);
-    STATE_AO_GC(urs->op.ao);
-
-    if (!rc) rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
-    usbctrl_remove_done(egc, urs, rc);
+    libxl_device_usbctrl_dispose(&drs->usbctrl);
+    usb_op_complete(egc, &drs->op, rc);
 }
 
-static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
-                                  int rc)
-{
-    usbctrl_remove_state *urs = CONTAINER_OF(ds, *urs, ds);
-    STATE_AO_GC(urs->op.ao);
-
-    if (rc)
-        LOGD(WARN, urs->op.domid, "The backend of USB controller %d did not "
-             "close (%s); removing it anyway", urs->usbctrl.devid,
-             rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
-    rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
-    usbctrl_remove_done(egc, urs, rc);
-}
-
-static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
-                                int rc)
-{
-    libxl_device_usbctrl_dispose(&urs->usbctrl);
-    usb_op_complete(egc, &urs->op, rc ? rc : urs->rc_devices);
-}
-
-static int usbctrl_remove_ao(libxl_ctx *ctx, uint32_t domid,
-                             const libxl_device_usbctrl *usbctrl, bool force,
-                             const libxl_asyncop_how *ao_how)
+int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
+                               libxl_device_usbdev *usbdev,
+                               const libxl_asyncop_how *ao_how)
 {
     AO_CREATE(ctx, domid, ao_how);
     EGC_INIT(ctx);
-    usbctrl_remove_state *urs;
+    usbdev_remove_state *drs;
 
-    GCNEW(urs);
-    urs->devid = usbctrl->devid;
-    urs->force = force;
-    usb_op_start(egc, &urs->op, ao, domid, usbctrl_remove_locked);
+    GCNEW(drs);
+    usb_op_init(&drs->op);
+    drs->op.ao = ao;
+    drs->op.domid = domid;
+    drs->op.locked = usbdev_remove_locked;
+    drs->ctrl = usbdev->ctrl;
+    drs->port = usbdev->port;
+    libxl_device_usbctrl_init(&drs->usbctrl);
+    usbdev_remove_port_init(&drs->rps);
+    usb_op_start(egc, &drs->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
 
-int libxl_device_usbctrl_remove(libxl_ctx *ctx, uint32_t domid,
-                                libxl_device_usbctrl *usbctrl,
-                                const libxl_asyncop_how *ao_how)
-{
-    return usbctrl_remove_ao(ctx, domid, usbctrl, false, ao_how);
-}
-
-int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
-                                 libxl_device_usbctrl *usbctrl,
-                                 const libxl_asyncop_how *ao_how)
-{
-    return usbctrl_remove_ao(ctx, domid, usbctrl, true, ao_how);
-}
-
 /*
- * Every controller of a domain that is being destroyed, or has died: all
- * are gone over whatever fails, each device is given back (or left for
- * usb-rebind, and said so), and a controller goes once its ports are
- * free.  The domain's own xenstore dir may be gone already; its
- * persisted configuration is then left alone (its uuid is unknown).
+ * A device nobody holds, taken off usbback and given back to its recorded
+ * drivers.  Who holds it is asked of every witness: a device another
+ * toolstack gave away without a record of ours is refused too.
  */
-typedef struct {
-    usb_op op;
-    /* private */
-    int *devids;
-    int num, i, first;
-    libxl_device_usbctrl usbctrl;
-    usbctrl_remove_devices_state rds;
-} usbctrl_destroy_all_state;
-
-static void usbctrl_destroy_all_next(libxl__egc *egc,
-                                     usbctrl_destroy_all_state *das);
-
-static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
+int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
+                               const libxl_asyncop_how *ao_how)
 {
-    usbctrl_destroy_all_state *das = CONTAINER_OF(op, *das, op);
-    STATE_AO_GC(op->ao);
-
-    libxl_device_usbctrl_init(&das->usbctrl);
-    das->i = -1;
-    das->first = usbctrl_devids(gc, XBT_NULL, op->domid, &das->devids,
-                                &das->num);
-    if (das->first) das->num = 0;
-    usbctrl_destroy_all_next(egc, das);
-}
-
-static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
-                                     usbctrl_remove_devices_state *rds,
-                                     int rc)
-{
-    usbctrl_destroy_all_state *das = CONTAINER_OF(rds, *das, rds);
-    STATE_AO_GC(das->op.ao);
-
-    if (rds->freed && !rc)
-        rc = usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
-    else if (rds->freed)
-        usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
-    if (rc && !das->first) das->first = rc;
-    usbctrl_destroy_all_next(egc, das);
-}
-
-static void usbctrl_destroy_all_next(libxl__egc *egc,
-                                     usbctrl_destroy_all_state *das)
-{
-    STATE_AO_GC(das->op.ao);
-    const uint32_t domid = das->op.domid;
+    AO_CREATE(ctx, INVALID_DOMID, ao_how);
+    EGC_INIT(ctx);
+    const char *claim;
+    libxl__usbhost_owner o;
     int rc;
 
-    while (++das->i < das->num) {
-        rc = usbctrl_read(gc, XBT_NULL, domid, das->devids[das->i],
-                          &das->usbctrl);
-        if (rc == ERROR_NOTFOUND) continue;
-        if (rc) {
-            if (!das->first) das->first = rc;
-            continue;
-        }
-        das->rds.op = &das->op;
-        das->rds.usbctrl = &das->usbctrl;
-        das->rds.callback = usbctrl_destroy_all_devices_done;
-        usbctrl_remove_devices(egc, &das->rds);
-        return;
+    if (!busid || !libxl__usbhost_busid_is_valid(busid)) {
+        LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
+            busid ? busid : "");
+        rc = ERROR_INVAL;
+        goto out;
     }
-    if (das->op.uuid) {
-        rc = das->first ? usb_config_sync(gc, &das->op)
-                        : libxl__remove_domain_usb_config(gc, das->op.uuid);
-        if (!das->first) das->first = rc;
+    rc = usb_holder(gc, XBT_NULL, busid, &o, &claim);
+    if (rc) goto out;
+    if (o.domid != INVALID_DOMID) {
+        LOG(ERROR, "USB device %s is assigned to domain %u (controller %d "
+            "port %d); detach it instead", busid, o.domid, o.ctrl, o.port);
+        rc = ERROR_DEVICE_EXISTS;
+        goto out;
     }
-    libxl_device_usbctrl_dispose(&das->usbctrl);
-    usb_op_complete(egc, &das->op, das->first);
-}
-
-int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
-                                     const libxl_asyncop_how *ao_how)
-{
-    AO_CREATE(ctx, domid, ao_how);
-    EGC_INIT(ctx);
-    usbctrl_destroy_all_state *das;
-
-    GCNEW(das);
-    usb_op_start(egc, &das->op, ao, domid, usbctrl_destroy_all_locked);
+    rc = libxl__usbhost_unbind_usbback(gc, busid);
+    if (!rc) rc = libxl__usbhost_rebind(gc, busid);
+    if (!rc) rc = libxl__usbhost_forget(gc, XBT_NULL, busid, true);
+out:
+    libxl__ao_complete(egc, ao, rc);
     EGC_FREE;
     return AO_INPROGRESS;
 }
 
 /*----- giving a device to a guest -----*/
 
+/*
+ * libxl_device_usbdev_add: the device and its port taken in one
+ * transaction (usbdev_take_port), a controller made first if none has a
+ * free port (a sub-operation), then the device made the guest's
+ * (usbdev_assign_finish), or everything undone.
+ */
 typedef struct usbdev_add_state usbdev_add_state;
 struct usbdev_add_state {
     usb_op op;
-    /* filled in by the caller */
+    /* caller fills these in */
     libxl_device_usbdev *usbdev;
-    /* private */
+    /* private to usbdev_add_*, usbdev_assign* */
     const char *busid;
     libxl_device_usbctrl usbctrl;
     bool made_ctrl;
@@ -2087,33 +1940,6 @@ out:
     return rc;
 }
 
-static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc);
-static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc);
-static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
-                                 int rc);
-static void usbdev_assign_undone(libxl__egc *egc,
-                                 usbdev_remove_port_state *rps, int rc);
-static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc);
-
-/* Gives usbdev, on its port, to QEMU: it claims it through libusb. */
-static void usbdev_dm_add(libxl__egc *egc, usb_dm *dm,
-                          const libxl_device_usbdev *usbdev)
-{
-    STATE_AO_GC(dm->ao);
-    const int bus = usbdev->u.hostdev.hostbus;
-    const int addr = usbdev->u.hostdev.hostaddr;
-    const char *id = usbdev_dm_id(gc, bus, addr);
-
-    usb_dm_device_add(egc, dm, id, (const char *[]){
-        "id", id,
-        "driver", "usb-host",
-        "bus", GCSPRINTF("%s.0", usbctrl_dm_id(gc, usbdev->ctrl)),
-        "port", GCSPRINTF("%d", usbdev->port),
-        "hostbus", GCSPRINTF("%d", bus),
-        "hostaddr", GCSPRINTF("%d", addr),
-        NULL });
-}
-
 /* The host device to give: present, and not a hub. */
 static int usbdev_find_busid(libxl__gc *gc, uint32_t domid,
                              const libxl_device_usbdev *usbdev,
@@ -2160,14 +1986,123 @@ static int usbctrl_is_empty(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
+/*
+ * An attach of busid to this domain that died after taking its port is
+ * finished where it was started (usbdev_assign_finish, from there);
+ * asking for another place is refused.
+ */
+static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
+                             const libxl__usbhost_owner *o)
+{
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = das->op.domid;
+    int rc;
+
+    if ((usbdev->ctrl >= 0 && usbdev->ctrl != o->ctrl) ||
+        (usbdev->port && usbdev->port != o->port)) {
+        LOGD(ERROR, domid, "An attach of USB device %s to controller %d "
+             "port %d did not finish; run it again without another "
+             "controller or port to finish it, or detach it", das->busid,
+             o->ctrl, o->port);
+        return ERROR_DEVICE_EXISTS;
+    }
+    LOGD(INFO, domid, "Finishing the attach of USB device %s to controller "
+         "%d port %d", das->busid, o->ctrl, o->port);
+    rc = usbctrl_read_existing(gc, XBT_NULL, domid, o->ctrl, &das->usbctrl);
+    if (rc) return rc;
+    usbdev->ctrl = o->ctrl;
+    usbdev->port = o->port;
+    return 0;
+}
 
 static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
                                   int rc);
+static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das);
+static void usbdev_assign_finish(libxl__egc *egc, usbdev_add_state *das,
+                                 bool resume);
+static void usbdev_assign_dm_deleted(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_assign_dm_added(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
+                                 int rc);
+static void usbdev_assign_undone(libxl__egc *egc,
+                                 usbdev_remove_port_state *rps, int rc);
+static void usbdev_assigned(libxl__egc *egc, usbdev_add_state *das, int rc);
+static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc);
 
-static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
+static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
 {
-    libxl_device_usbctrl_dispose(&das->usbctrl);
-    usb_op_complete(egc, &das->op, rc);
+    usbdev_add_state *das = CONTAINER_OF(op, *das, op);
+    STATE_AO_GC(op->ao);
+    libxl_device_usbdev *usbdev = das->usbdev;
+    const uint32_t domid = op->domid;
+    libxl__usbhost_owner o;
+    int rc;
+
+    /* As libxl: 0, what libxl_device_usbdev_init leaves (xl and libvirt
+     * never set it), is a host device. */
+    if (!usbdev->type)
+        usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
+    rc = usb_op_check_domain(gc, op);
+    if (rc) goto out;
+    if (usbdev->ctrl < 0 && usbdev->port) {
+        LOGD(ERROR, domid, "Port %d given without a controller",
+             usbdev->port);
+        rc = ERROR_INVAL;
+        goto out;
+    }
+    rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
+    if (rc) goto out;
+    rc = usbdev_take_port(gc, das, usbdev->ctrl, &o);
+    if (rc) goto out;
+    if (o.domid == domid && o.attaching) {
+        rc = usbdev_add_resume(gc, das, &o);
+        if (rc) goto out;
+        usbdev_assign_finish(egc, das, true);
+        return;
+    }
+    if (das->usbctrl.devid < 0) {
+        /* no controller has a free port: make one, with the defaults */
+        libxl_device_usbctrl_dispose(&das->usbctrl);
+        libxl_device_usbctrl_init(&das->usbctrl);
+        das->uas.op = op;
+        das->uas.usbctrl = &das->usbctrl;
+        das->uas.callback = usbdev_add_ctrl_ready;
+        das->made_ctrl = true;
+        usbctrl_add_start(egc, &das->uas);
+        return;
+    }
+    usbdev_assign_finish(egc, das, false);
+    return;
+out:
+    usbdev_add_done(egc, das, rc);
+}
+
+static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
+                                  int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(uas, *das, uas);
+
+    if (rc)
+        usbdev_add_done(egc, das, rc);
+    else
+        usbdev_assign(egc, das);
+}
+
+/* Puts busid on a port of the controller made for it (usbdev_take_port),
+ * then usbdev_assign_finish. */
+static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das)
+{
+    STATE_AO_GC(das->op.ao);
+    libxl__usbhost_owner o;
+    int rc;
+
+    rc = usbdev_take_port(gc, das, das->usbctrl.devid, &o);
+    if (rc) {
+        usbdev_assigned(egc, das, rc);
+        return;
+    }
+    usbdev_assign_finish(egc, das, false);
 }
 
 /*
@@ -2253,120 +2188,6 @@ static void usbdev_assign_undone(libxl__egc *egc,
     usbdev_assigned(egc, das, das->rc);
 }
 
-/* Puts busid on a port of the controller made for it (usbdev_take_port),
- * then usbdev_assign_finish. */
-static void usbdev_assign(libxl__egc *egc, usbdev_add_state *das)
-{
-    STATE_AO_GC(das->op.ao);
-    libxl__usbhost_owner o;
-    int rc;
-
-    rc = usbdev_take_port(gc, das, das->usbctrl.devid, &o);
-    if (rc) {
-        usbdev_assigned(egc, das, rc);
-        return;
-    }
-    usbdev_assign_finish(egc, das, false);
-}
-
-/*
- * An attach of busid to this domain that died after taking its port is
- * finished where it was started (usbdev_assign_finish, from there);
- * asking for another place is refused.
- */
-static int usbdev_add_resume(libxl__gc *gc, usbdev_add_state *das,
-                             const libxl__usbhost_owner *o)
-{
-    libxl_device_usbdev *usbdev = das->usbdev;
-    const uint32_t domid = das->op.domid;
-    int rc;
-
-    if ((usbdev->ctrl >= 0 && usbdev->ctrl != o->ctrl) ||
-        (usbdev->port && usbdev->port != o->port)) {
-        LOGD(ERROR, domid, "An attach of USB device %s to controller %d "
-             "port %d did not finish; run it again without another "
-             "controller or port to finish it, or detach it", das->busid,
-             o->ctrl, o->port);
-        return ERROR_DEVICE_EXISTS;
-    }
-    LOGD(INFO, domid, "Finishing the attach of USB device %s to controller "
-         "%d port %d", das->busid, o->ctrl, o->port);
-    rc = usbctrl_read_existing(gc, XBT_NULL, domid, o->ctrl, &das->usbctrl);
-    if (rc) return rc;
-    usbdev->ctrl = o->ctrl;
-    usbdev->port = o->port;
-    return 0;
-}
-
-static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
-{
-    usbdev_add_state *das = CONTAINER_OF(op, *das, op);
-    STATE_AO_GC(op->ao);
-    libxl_device_usbdev *usbdev = das->usbdev;
-    const uint32_t domid = op->domid;
-    libxl__usbhost_owner o;
-    int rc;
-
-    libxl_device_usbctrl_init(&das->usbctrl);
-    /* As libxl: 0, what libxl_device_usbdev_init leaves (xl and libvirt
-     * never set it), is a host device. */
-    if (!usbdev->type)
-        usbdev->type = LIBXL_USBDEV_TYPE_HOSTDEV;
-    rc = usb_op_check_domain(gc, op);
-    if (rc) goto out;
-    if (usbdev->ctrl < 0 && usbdev->port) {
-        LOGD(ERROR, domid, "Port %d given without a controller",
-             usbdev->port);
-        rc = ERROR_INVAL;
-        goto out;
-    }
-    rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
-    if (rc) goto out;
-    rc = usbdev_take_port(gc, das, usbdev->ctrl, &o);
-    if (rc) goto out;
-    if (o.domid == domid && o.attaching) {
-        rc = usbdev_add_resume(gc, das, &o);
-        if (rc) goto out;
-        usbdev_assign_finish(egc, das, true);
-        return;
-    }
-    if (das->usbctrl.devid < 0) {
-        /* no controller has a free port: make one, with the defaults */
-        libxl_device_usbctrl_dispose(&das->usbctrl);
-        libxl_device_usbctrl_init(&das->usbctrl);
-        das->uas.op = op;
-        das->uas.usbctrl = &das->usbctrl;
-        das->uas.callback = usbdev_add_ctrl_ready;
-        das->made_ctrl = true;
-        usbctrl_add_start(egc, &das->uas);
-        return;
-    }
-    usbdev_assign_finish(egc, das, false);
-    return;
-out:
-    usbdev_add_done(egc, das, rc);
-}
-
-static void usbdev_add_ctrl_ready(libxl__egc *egc, usbctrl_add_state *uas,
-                                  int rc)
-{
-    usbdev_add_state *das = CONTAINER_OF(uas, *das, uas);
-
-    if (rc)
-        usbdev_add_done(egc, das, rc);
-    else
-        usbdev_assign(egc, das);
-}
-
-static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc)
-{
-    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
-    STATE_AO_GC(das->op.ao);
-
-    if (!rc) usbctrl_del(gc, &das->op, &das->usbctrl);
-    usbdev_add_done(egc, das, das->rc);
-}
-
 /* The end of an attach.  A failed one leaves no trace: not even the
  * controller made for it, unless some other toolstack has put a device
  * on it meanwhile (a devicemodel one goes out of QEMU first). */
@@ -2393,6 +2214,21 @@ out:
     usbdev_add_done(egc, das, rc);
 }
 
+static void usbdev_add_ctrl_dm_removed(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbdev_add_state *das = CONTAINER_OF(dm, *das, dm);
+    STATE_AO_GC(das->op.ao);
+
+    if (!rc) usbctrl_del(gc, &das->op, &das->usbctrl);
+    usbdev_add_done(egc, das, das->rc);
+}
+
+static void usbdev_add_done(libxl__egc *egc, usbdev_add_state *das, int rc)
+{
+    libxl_device_usbctrl_dispose(&das->usbctrl);
+    usb_op_complete(egc, &das->op, rc);
+}
+
 int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
                             libxl_device_usbdev *usbdev,
                             const libxl_asyncop_how *ao_how)
@@ -2402,129 +2238,378 @@ int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
     usbdev_add_state *das;
 
     GCNEW(das);
+    usb_op_init(&das->op);
+    das->op.ao = ao;
+    das->op.domid = domid;
+    das->op.locked = usbdev_add_locked;
     das->usbdev = usbdev;
-    usb_op_start(egc, &das->op, ao, domid, usbdev_add_locked);
+    das->busid = NULL;
+    libxl_device_usbctrl_init(&das->usbctrl);
+    das->made_ctrl = false;
+    usbctrl_add_init(&das->uas);
+    usb_dm_init(&das->dm);
+    usbdev_remove_port_init(&das->rps);
+    das->rc = 0;
+    usb_op_start(egc, &das->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
 
-/*----- taking a device back, and a device left behind -----*/
+/*----- removing a controller -----*/
 
-typedef struct {
-    usb_op op;
-    /* filled in by the caller */
-    int ctrl, port;
-    /* private */
-    libxl_device_usbctrl usbctrl;
-    usbdev_remove_port_state rps;
-} usbdev_remove_state;
-
-static void usbdev_remove_port_done(libxl__egc *egc,
-                                    usbdev_remove_port_state *rps, int rc);
-static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
-                               int rc);
-
-static void usbdev_remove_locked(libxl__egc *egc, usb_op *op)
+/* Asks the backend to close: online = 0, state = Closing. */
+static int usbctrl_close(libxl__gc *gc, uint32_t domid,
+                         const libxl_device_usbctrl *usbctrl)
 {
-    usbdev_remove_state *drs = CONTAINER_OF(op, *drs, op);
-    STATE_AO_GC(op->ao);
-    const uint32_t domid = op->domid;
+    const char *be_path = vusb_be_path(gc, usbctrl, domid);
+    xs_transaction_t t = XBT_NULL;
     int rc;
 
-    libxl_device_usbctrl_init(&drs->usbctrl);
-    rc = usbctrl_read_existing(gc, XBT_NULL, domid, drs->ctrl,
-                               &drs->usbctrl);
-    if (!rc) rc = usbctrl_check_dom0s(gc, domid, &drs->usbctrl);
-    if (rc) goto out;
-    drs->rps.op = &drs->op;
-    drs->rps.usbctrl = &drs->usbctrl;
-    drs->rps.port = drs->port;
-    drs->rps.callback = usbdev_remove_port_done;
-    usbdev_remove_port(egc, &drs->rps);
-    return;
-out:
-    usbdev_remove_done(egc, drs, rc);
-}
-
-static void usbdev_remove_port_done(libxl__egc *egc,
-                                    usbdev_remove_port_state *rps, int rc)
-{
-    usbdev_remove_state *drs = CONTAINER_OF(rps, *drs, rps);
-    STATE_AO_GC(drs->op.ao);
-    const char *busid;
-
-    /* a port the controller does not have: say which it has */
-    if (rc == ERROR_NOTFOUND &&
-        usbctrl_port_read(gc, XBT_NULL, drs->op.domid, &drs->usbctrl,
-                          drs->port, &busid) == ERROR_NOTFOUND) {
-        rc = usbctrl_no_such_port(gc, XBT_NULL, drs->op.domid,
-                                  &drs->usbctrl, drs->port);
-        goto out;
+    for (;;) {
+        rc = libxl__xs_transaction_start(gc, &t);
+        if (rc) goto out;
+        rc = libxl__xs_writev(gc, t, be_path, (const char *[]){
+            "online", "0",
+            "state", GCSPRINTF("%d", XenbusStateClosing),
+            NULL });
+        if (rc) goto out;
+        rc = libxl__xs_transaction_commit(gc, &t);
+        if (!rc) break;
+        if (rc < 0) goto out;
     }
-    if (rc == ERROR_INVAL) rc = ERROR_NOTFOUND;     /* not a busid */
-    if (rc == ERROR_NOTFOUND)
-        LOGD(ERROR, drs->op.domid, "No USB device on controller %d port %d",
-             drs->usbctrl.devid, drs->port);
 out:
-    usbdev_remove_done(egc, drs, rc);
-}
-
-static void usbdev_remove_done(libxl__egc *egc, usbdev_remove_state *drs,
-                               int rc)
-{
-    libxl_device_usbctrl_dispose(&drs->usbctrl);
-    usb_op_complete(egc, &drs->op, rc);
-}
-
-int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
-                               libxl_device_usbdev *usbdev,
-                               const libxl_asyncop_how *ao_how)
-{
-    AO_CREATE(ctx, domid, ao_how);
-    EGC_INIT(ctx);
-    usbdev_remove_state *drs;
-
-    GCNEW(drs);
-    drs->ctrl = usbdev->ctrl;
-    drs->port = usbdev->port;
-    usb_op_start(egc, &drs->op, ao, domid, usbdev_remove_locked);
-    EGC_FREE;
-    return AO_INPROGRESS;
+    libxl__xs_transaction_abort(gc, &t);
+    return rc;
 }
 
 /*
- * A device nobody holds, taken off usbback and given back to its recorded
- * drivers.  Who holds it is asked of every witness: a device another
- * toolstack gave away without a record of ours is refused too.
+ * Takes back every device of a controller, going on past a failure so
+ * that one device does not keep the others.  callback gets the first
+ * failure; freed tells whether every port is free, so the controller may
+ * go (a device left for usb-rebind is no longer on its port).  The
+ * devices of a controller served by another domain are that domain's
+ * business: dom0 touches none of its own for them.
+ * usbctrl_remove_devices_init once, then for each controller the
+ * caller's fields and usbctrl_remove_devices, which always ends by
+ * calling callback, possibly before returning.
  */
-int libxl_device_usbdev_rebind(libxl_ctx *ctx, const char *busid,
-                               const libxl_asyncop_how *ao_how)
+typedef struct usbctrl_remove_devices_state usbctrl_remove_devices_state;
+typedef void usbctrl_remove_devices_callback(libxl__egc *egc,
+                                    usbctrl_remove_devices_state *rds,
+                                    int rc);
+struct usbctrl_remove_devices_state {
+    /* caller fills these in */
+    usb_op *op;                         /* the operation it is part of */
+    const libxl_device_usbctrl *usbctrl;
+    usbctrl_remove_devices_callback *callback;
+    /* for the callback */
+    bool freed;
+    /* private to usbctrl_remove_devices_* */
+    int first;
+    usbdev_remove_port_state rps;
+};
+
+static void usbctrl_remove_devices_init(usbctrl_remove_devices_state *rds)
 {
-    AO_CREATE(ctx, INVALID_DOMID, ao_how);
-    EGC_INIT(ctx);
-    const char *claim;
-    libxl__usbhost_owner o;
+    usbdev_remove_port_init(&rds->rps);
+}
+
+static void usbctrl_remove_devices_next(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds);
+static void usbctrl_remove_devices_port_done(libxl__egc *egc,
+                                             usbdev_remove_port_state *rps,
+                                             int rc);
+
+static void usbctrl_remove_devices(libxl__egc *egc,
+                                   usbctrl_remove_devices_state *rds)
+{
+    rds->freed = true;
+    rds->first = 0;
+    rds->rps.port = 0;
+    if (!usbctrl_is_dom0s(rds->usbctrl)) {
+        rds->callback(egc, rds, 0);
+        return;
+    }
+    usbctrl_remove_devices_next(egc, rds);
+}
+
+static void usbctrl_remove_devices_next(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds)
+{
+    usbdev_remove_port_state *rps = &rds->rps;
+
+    if (rps->port == rds->usbctrl->ports) {
+        rds->callback(egc, rds, rds->first);
+        return;
+    }
+    rps->op = rds->op;
+    rps->usbctrl = rds->usbctrl;
+    rps->port++;
+    rps->callback = usbctrl_remove_devices_port_done;
+    usbdev_remove_port(egc, rps);
+}
+
+static void usbctrl_remove_devices_port_done(libxl__egc *egc,
+                                             usbdev_remove_port_state *rps,
+                                             int rc)
+{
+    usbctrl_remove_devices_state *rds = CONTAINER_OF(rps, *rds, rps);
+    STATE_AO_GC(rds->op->ao);
+    const char *busid;
+
+    if (rc && rc != ERROR_NOTFOUND && rc != ERROR_INVAL) {
+        if (!rds->first) rds->first = rc;
+        if (usbctrl_port_read(gc, XBT_NULL, rds->op->domid, rds->usbctrl,
+                              rps->port, &busid) || busid)
+            rds->freed = false;
+    }
+    usbctrl_remove_devices_next(egc, rds);
+}
+
+typedef struct {
+    usb_op op;
+    /* caller fills these in */
+    int devid;
+    bool force;
+    /* private to usbctrl_remove_* */
+    libxl_device_usbctrl usbctrl;
+    usbctrl_remove_devices_state rds;
+    libxl__ev_devstate ds;
+    usb_dm dm;
+    int rc_devices;             /* a device left for usb-rebind */
+} usbctrl_remove_state;
+
+static void usbctrl_remove_devices_done(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds,
+                                        int rc);
+static void usbctrl_remove_dm_done(libxl__egc *egc, usb_dm *dm, int rc);
+static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
+                                  int rc);
+static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
+                                int rc);
+
+/*
+ * Removes the devices of controller devid, then (unless force) closes it
+ * and waits for the backend, then deletes it; a devicemodel one goes out
+ * of QEMU first.
+ */
+static void usbctrl_remove_locked(libxl__egc *egc, usb_op *op)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(op, *urs, op);
+    STATE_AO_GC(op->ao);
     int rc;
 
-    if (!busid || !libxl__usbhost_busid_is_valid(busid)) {
-        LOG(ERROR, "\"%s\" is not a USB busid (such as 3-1.2)",
-            busid ? busid : "");
-        rc = ERROR_INVAL;
-        goto out;
-    }
-    rc = usb_holder(gc, XBT_NULL, busid, &o, &claim);
+    rc = usbctrl_read_existing(gc, XBT_NULL, op->domid, urs->devid,
+                               &urs->usbctrl);
+    if (!rc)
+        rc = usbctrl_read_num_ports(gc, XBT_NULL, op->domid, &urs->usbctrl);
     if (rc) goto out;
-    if (o.domid != INVALID_DOMID) {
-        LOG(ERROR, "USB device %s is assigned to domain %u (controller %d "
-            "port %d); detach it instead", busid, o.domid, o.ctrl, o.port);
-        rc = ERROR_DEVICE_EXISTS;
+    urs->rds.op = &urs->op;
+    urs->rds.usbctrl = &urs->usbctrl;
+    urs->rds.callback = usbctrl_remove_devices_done;
+    usbctrl_remove_devices(egc, &urs->rds);
+    return;
+out:
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_devices_done(libxl__egc *egc,
+                                        usbctrl_remove_devices_state *rds,
+                                        int rc)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(rds, *urs, rds);
+    STATE_AO_GC(urs->op.ao);
+    const uint32_t domid = urs->op.domid;
+
+    urs->rc_devices = rc;
+    if (!rds->freed) goto out;
+    if (usbctrl_is_dm(&urs->usbctrl)) {
+        urs->dm.ao = ao;
+        urs->dm.domid = domid;
+        urs->dm.callback = usbctrl_remove_dm_done;
+        usb_dm_device_del(egc, &urs->dm,
+                          usbctrl_dm_id(gc, urs->usbctrl.devid));
+        return;
+    }
+    if (urs->force) {
+        rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
         goto out;
     }
-    rc = libxl__usbhost_unbind_usbback(gc, busid);
-    if (!rc) rc = libxl__usbhost_rebind(gc, busid);
-    if (!rc) rc = libxl__usbhost_forget(gc, XBT_NULL, busid, true);
+    rc = usbctrl_close(gc, domid, &urs->usbctrl);
+    if (rc) goto out;
+    rc = libxl__ev_devstate_wait(ao, &urs->ds, usbctrl_remove_closed,
+             GCSPRINTF("%s/state", vusb_be_path(gc, &urs->usbctrl, domid)),
+             XenbusStateClosed, XenbusStateClosed,
+             LIBXL_DESTROY_TIMEOUT * 1000);
+    if (rc) goto out;
+    return;
 out:
-    libxl__ao_complete(egc, ao, rc);
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(dm, *urs, dm);
+    STATE_AO_GC(urs->op.ao);
+
+    if (!rc) rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_closed(libxl__egc *egc, libxl__ev_devstate *ds,
+                                  int rc)
+{
+    usbctrl_remove_state *urs = CONTAINER_OF(ds, *urs, ds);
+    STATE_AO_GC(urs->op.ao);
+
+    if (rc)
+        LOGD(WARN, urs->op.domid, "The backend of USB controller %d did not "
+             "close (%s); removing it anyway", urs->usbctrl.devid,
+             rc == ERROR_TIMEDOUT ? "timed out" : "state node unusable");
+    rc = usbctrl_del(gc, &urs->op, &urs->usbctrl);
+    usbctrl_remove_done(egc, urs, rc);
+}
+
+static void usbctrl_remove_done(libxl__egc *egc, usbctrl_remove_state *urs,
+                                int rc)
+{
+    libxl_device_usbctrl_dispose(&urs->usbctrl);
+    usb_op_complete(egc, &urs->op, rc ? rc : urs->rc_devices);
+}
+
+static int usbctrl_remove_ao(libxl_ctx *ctx, uint32_t domid,
+                             const libxl_device_usbctrl *usbctrl, bool force,
+                             const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usbctrl_remove_state *urs;
+
+    GCNEW(urs);
+    usb_op_init(&urs->op);
+    urs->op.ao = ao;
+    urs->op.domid = domid;
+    urs->op.locked = usbctrl_remove_locked;
+    urs->devid = usbctrl->devid;
+    urs->force = force;
+    libxl_device_usbctrl_init(&urs->usbctrl);
+    usbctrl_remove_devices_init(&urs->rds);
+    libxl__ev_devstate_init(&urs->ds);
+    usb_dm_init(&urs->dm);
+    urs->rc_devices = 0;
+    usb_op_start(egc, &urs->op);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
+int libxl_device_usbctrl_remove(libxl_ctx *ctx, uint32_t domid,
+                                libxl_device_usbctrl *usbctrl,
+                                const libxl_asyncop_how *ao_how)
+{
+    return usbctrl_remove_ao(ctx, domid, usbctrl, false, ao_how);
+}
+
+int libxl_device_usbctrl_destroy(libxl_ctx *ctx, uint32_t domid,
+                                 libxl_device_usbctrl *usbctrl,
+                                 const libxl_asyncop_how *ao_how)
+{
+    return usbctrl_remove_ao(ctx, domid, usbctrl, true, ao_how);
+}
+
+/*
+ * Every controller of a domain that is being destroyed, or has died: all
+ * are gone over whatever fails, each device is given back (or left for
+ * usb-rebind, and said so), and a controller goes once its ports are
+ * free.  The domain's own xenstore dir may be gone already; its
+ * persisted configuration is then left alone (its uuid is unknown).
+ */
+typedef struct {
+    usb_op op;
+    /* private to usbctrl_destroy_all_* */
+    int *devids;
+    int num, i, first;
+    libxl_device_usbctrl usbctrl;
+    usbctrl_remove_devices_state rds;
+} usbctrl_destroy_all_state;
+
+static void usbctrl_destroy_all_next(libxl__egc *egc,
+                                     usbctrl_destroy_all_state *das);
+static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
+                                     usbctrl_remove_devices_state *rds,
+                                     int rc);
+
+static void usbctrl_destroy_all_locked(libxl__egc *egc, usb_op *op)
+{
+    usbctrl_destroy_all_state *das = CONTAINER_OF(op, *das, op);
+    STATE_AO_GC(op->ao);
+
+    das->i = -1;
+    das->first = usbctrl_devids(gc, XBT_NULL, op->domid, &das->devids,
+                                &das->num);
+    if (das->first) das->num = 0;
+    usbctrl_destroy_all_next(egc, das);
+}
+
+static void usbctrl_destroy_all_next(libxl__egc *egc,
+                                     usbctrl_destroy_all_state *das)
+{
+    STATE_AO_GC(das->op.ao);
+    const uint32_t domid = das->op.domid;
+    int rc;
+
+    while (++das->i < das->num) {
+        rc = usbctrl_read(gc, XBT_NULL, domid, das->devids[das->i],
+                          &das->usbctrl);
+        if (rc == ERROR_NOTFOUND) continue;
+        if (rc) {
+            if (!das->first) das->first = rc;
+            continue;
+        }
+        das->rds.op = &das->op;
+        das->rds.usbctrl = &das->usbctrl;
+        das->rds.callback = usbctrl_destroy_all_devices_done;
+        usbctrl_remove_devices(egc, &das->rds);
+        return;
+    }
+    if (das->op.uuid) {
+        rc = das->first ? usb_config_sync(gc, &das->op)
+                        : libxl__remove_domain_usb_config(gc, das->op.uuid);
+        if (!das->first) das->first = rc;
+    }
+    libxl_device_usbctrl_dispose(&das->usbctrl);
+    usb_op_complete(egc, &das->op, das->first);
+}
+
+static void usbctrl_destroy_all_devices_done(libxl__egc *egc,
+                                     usbctrl_remove_devices_state *rds,
+                                     int rc)
+{
+    usbctrl_destroy_all_state *das = CONTAINER_OF(rds, *das, rds);
+    STATE_AO_GC(das->op.ao);
+
+    if (rds->freed && !rc)
+        rc = usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
+    else if (rds->freed)
+        usbctrl_del_xenstore(gc, &das->op, &das->usbctrl);
+    if (rc && !das->first) das->first = rc;
+    usbctrl_destroy_all_next(egc, das);
+}
+
+int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
+                                     const libxl_asyncop_how *ao_how)
+{
+    AO_CREATE(ctx, domid, ao_how);
+    EGC_INIT(ctx);
+    usbctrl_destroy_all_state *das;
+
+    GCNEW(das);
+    usb_op_init(&das->op);
+    das->op.ao = ao;
+    das->op.domid = domid;
+    das->op.locked = usbctrl_destroy_all_locked;
+    libxl_device_usbctrl_init(&das->usbctrl);
+    usbctrl_remove_devices_init(&das->rds);
+    usb_op_start(egc, &das->op);
     EGC_FREE;
     return AO_INPROGRESS;
 }
