@@ -38,8 +38,6 @@ rm -rf "$E2E_RUN"; mkdir -p "$E2E_RUN/share/results" "$E2E_RUN/share/debs"
 S=$E2E_RUN/share
 cp "$E2E_DIR/dom0-test.sh" "$S/"; chmod +x "$S/dom0-test.sh"
 cp "$E2E_DIR"/scenario-*.sh "$S/"
-cp "$TOP/adapter/libxlpvusb-adapter.so" "$S/bin/" 2>/dev/null ||
-    say "WARNING: the PVUSB adapter is not built (make): its checks will fail"
 cp "$IMG/out/vmlinuz" "$S/vmlinuz"; cp "$IMG/out/domU-initrd.cpio.gz" "$S/"
 if [ "$TOOL" = xlusb ]; then
     # what an administrator installs: every package but the -dev and the debug symbols

@@ -1,6 +1,6 @@
 # The PVUSB adapter on the real toolstack: Debian's xl, then Debian's
-# libvirt Xen driver, each with libxlpvusb-adapter.so preloaded (built on
-# the host, carried in /share/bin).  Sourced by dom0-test.sh (its helpers;
+# libvirt Xen driver, each with libxlpvusb-adapter.so preloaded (from the
+# libxlpvusb1 package dom0 installed).  Sourced by dom0-test.sh (its helpers;
 # guest $G, domid $D, runs with its qusb controller 0; sticks A and B and
 # the keyboard are dom0's).
 #   xl-adapter-attach             xl usbctrl-attach + usbdev-attach: the guest
@@ -14,16 +14,16 @@
 #                                 <hostdev type='usb'> on a PV guest that
 #                                 libvirt defined and started with a qusb
 #                                 controller
-AD=$S/bin/libxlpvusb-adapter.so
+AD=$(dpkg -L libxlpvusb1 2>/dev/null | grep '/libxlpvusb-adapter\.so$')
 LVG=e2e-libvirt
 xla() { run env LD_PRELOAD=$AD xl "$@"; }
 owner_of() { xenstore-read /libxl/usbback/$(echo $1 | tr . _)/owner 2>/dev/null; }
 
 step "A. Debian's xl with the PVUSB adapter preloaded ($AD)"
-if [ ! -f $AD ]; then
+if [ ! -f "$AD" ]; then
     for r in xl-adapter-attach xl-adapter-port99-refused xl-adapter-missing-controller \
              xl-adapter-detach libvirt-attach libvirt-detach; do
-        res $r FAIL "$AD not in the share (make adapter/libxlpvusb-adapter.so)"
+        res $r FAIL "libxlpvusb-adapter.so not installed in dom0 (package libxlpvusb1 from /share/debs: make debs)"
     done
     return 0
 fi
