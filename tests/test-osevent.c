@@ -17,20 +17,6 @@
 
 static char state_dir[64];
 
-struct done {
-    volatile bool done;
-    int rc;
-};
-
-static void ao_callback(libxl_ctx *ctx, int rc, void *for_callback)
-{
-    struct done *d = for_callback;
-
-    (void)ctx;
-    d->rc = rc;
-    d->done = true;
-}
-
 /* A pv guest, the host's devices, a backend; a ctx on the app's loop. */
 static libxl_ctx *setup(void)
 {
@@ -64,8 +50,8 @@ static void test_attach_detach(void)
 {
     libxl_ctx *ctx = setup();
     const struct evloop_stats *st = evloop_stats();
-    struct done d;
-    libxl_asyncop_how how = { .callback = ao_callback,
+    struct ao_done d;
+    libxl_asyncop_how how = { .callback = ao_done_callback,
                               .u.for_callback = &d };
     libxl_device_usbctrl c;
     libxl_device_usbdev dev;
@@ -115,8 +101,8 @@ static void test_attach_detach(void)
 static void test_register_refused(void)
 {
     libxl_ctx *ctx = setup();
-    struct done d;
-    libxl_asyncop_how how = { .callback = ao_callback,
+    struct ao_done d;
+    libxl_asyncop_how how = { .callback = ao_done_callback,
                               .u.for_callback = &d };
     libxl_device_usbctrl c;
 

@@ -234,25 +234,11 @@ static void test_ctrl_add_remove_sync(void)
     libxl_device_usbctrl_dispose(&c);
 }
 
-struct done {
-    bool done;
-    int rc;
-};
-
-static void ao_callback(libxl_ctx *ctx, int rc, void *for_callback)
-{
-    struct done *d = for_callback;
-
-    (void)ctx;
-    d->rc = rc;
-    d->done = true;
-}
-
 static void test_ctrl_add_remove_async(void)
 {
     libxl_ctx *ctx = setup();
-    struct done d = { false, 1 };
-    libxl_asyncop_how how = { .callback = ao_callback,
+    struct ao_done d = { false, 1 };
+    libxl_asyncop_how how = { .callback = ao_done_callback,
                               .u.for_callback = &d };
     libxl_device_usbctrl c;
 
@@ -553,8 +539,8 @@ static void test_dev_add_remove(void)
 static void test_dev_async(void)
 {
     libxl_ctx *ctx = setup();
-    struct done d = { false, 1 };
-    libxl_asyncop_how how = { .callback = ao_callback,
+    struct ao_done d = { false, 1 };
+    libxl_asyncop_how how = { .callback = ao_done_callback,
                               .u.for_callback = &d };
     libxl_device_usbdev dev;
 

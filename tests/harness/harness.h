@@ -101,6 +101,14 @@ int run_capture(void (*child)(void *), void *arg, char **out, char **err);
  * it cannot be opened. */
 char *read_text_file(const char *path);
 
+/* An asynchronous operation's completion, for libxl_asyncop_how:
+ * .callback = ao_done_callback, .u.for_callback = &done. */
+struct ao_done {
+    volatile bool done;
+    int rc;
+};
+void ao_done_callback(libxl_ctx *ctx, int rc, void *for_callback);
+
 /*----- a private real xenstored -----*/
 
 /*

@@ -201,3 +201,12 @@ char *read_text_file(const char *path)
     fclose(in);
     return text;
 }
+
+void ao_done_callback(libxl_ctx *ctx, int rc, void *for_callback)
+{
+    struct ao_done *d = for_callback;
+
+    (void)ctx;
+    d->rc = rc;
+    d->done = true;
+}
