@@ -146,7 +146,10 @@ yajl_val libxl__json_parse(libxl__gc *gc, const char *type, const char *s)
             LOG(ERROR, "%s: no JSON text", type);
         return NULL;
     }
-    o = yajl_tree_parse(s, err, sizeof(err));
+    /* yajl_complete_parse lets a string left open at the end of the text
+     * pass ("{} \"" parses as {}); the newline a string may not hold
+     * makes yajl see it. */
+    o = yajl_tree_parse(GCSPRINTF("%s\n", s), err, sizeof(err));
     if (!o && CTX) {
         /* yajl goes on with the text and a caret, over several lines */
         err[strcspn(err, "\n")] = '\0';

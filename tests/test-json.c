@@ -168,6 +168,9 @@ static const struct bad_case {
       "libxl_device_usbctrl: invalid JSON" },
     { parse_usbctrl, "{\"ports\": 8} {",
       "libxl_device_usbctrl: invalid JSON: parse error: trailing garbage" },
+    /* a string left open after the object (yajl alone lets it pass) */
+    { parse_usbctrl, "{\"ports\": 8} \"",
+      "libxl_device_usbctrl: invalid JSON: parse error: trailing garbage" },
     { parse_usbctrl, "{\"ports\": 8,}",
       "libxl_device_usbctrl: invalid JSON" },
     { parse_usbdev, "{'ctrl': 1}",

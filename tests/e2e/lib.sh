@@ -61,7 +61,7 @@ $v"
     key=$(echo "$v" | sha256sum | cut -c1-12)
     IMG=$E2E_CACHE/img-$key
     VERSIONS=$v
-    [ -d "$IMG" ] && touch "$IMG/used"
+    if [ -d "$IMG" ]; then touch "$IMG/used"; fi   # a cold cache has none yet
 }
 
 # Removes the image folders of other versions or recipes, but the E2E_KEEP most
