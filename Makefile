@@ -27,7 +27,7 @@ GEN_HDRS := gen/_libxl_pvusb_types.h gen/_libxl_pvusb_types_json.h \
             gen/_libxl_pvusb_types_internal.h
 GEN_SRCS := gen/_libxl_pvusb_types.c
 CORE_SRCS := $(wildcard core/*.c)
-LIB_SRCS := libxl_pvusb.c libxl_pvusb_host.c $(CORE_SRCS) $(GEN_SRCS)
+LIB_SRCS := libxl_pvusb.c libxl_pvusb_host.c libxl_pvusb_decl.c $(CORE_SRCS) $(GEN_SRCS)
 LIB_OBJS := $(patsubst %.c,%.o,$(LIB_SRCS))
 PUB_HDRS := libxl_pvusb.h core/libxl_core.h gen/_libxl_pvusb_types.h \
             gen/_libxl_pvusb_types_json.h compat/libxl.h compat/libxl_utils.h

@@ -342,6 +342,8 @@ struct usb_op {
     libxl__ao *ao;
     uint32_t domid;
     usb_op_fn *locked;          /* runs with the lock held */
+    unsigned int flags;         /* LIBXL_USB_*: the declaration's part */
+    const char *busid;          /* the device an attach declares */
     /* private to usb_op_* */
     libxl__domain_lock lock;
     const char *uuid;           /* looked up once locked; NULL: gone */
@@ -794,13 +796,16 @@ static int usb_config_update(libxl__gc *gc, usb_op *op, int devid,
             LOGD(INFO, domid, "The persisted USB configuration (generation "
                  "%d) is not xenstore's (%lld); rebuilt from xenstore",
                  cfg.generation, gen);
-        libxl_domain_usb_config_dispose(&cfg);
-        libxl_domain_usb_config_init(&cfg);
+        libxl__usb_config_drop_live(&cfg);
         rc = usb_config_from_xenstore(gc, domid, &cfg);
         if (rc) goto out;
     }
     /* Also after a rebuild: a device being attached is not listed yet. */
     usb_config_change(gc, &cfg, devid, port, usbctrl, usbdev);
+    if (devid >= 0)
+        rc = libxl__usb_decl_change(gc, &cfg, op->flags, devid, port,
+                                    usbctrl, usbdev, op->busid);
+    if (rc) goto out;
     cfg.generation = gen;
     rc = libxl__set_domain_usb_config(gc, op->uuid, &cfg);
 out:
@@ -838,6 +843,8 @@ static void usb_op_complete(libxl__egc *egc, usb_op *op, int rc)
 static void usb_op_init(usb_op *op)
 {
     libxl__domain_lock_init(&op->lock);
+    op->flags = 0;
+    op->busid = NULL;
     op->uuid = NULL;
     op->gen = -1;
 }
@@ -1353,6 +1360,16 @@ static int usbctrl_setdefault(libxl__gc *gc, uint32_t domid,
     return libxl__domain_check_exists(gc, usbctrl->backend_domid);
 }
 
+bool libxl__usbctrl_qusb_is_served(libxl__gc *gc, uint32_t domid,
+                                   const libxl_device_usbctrl *usbctrl,
+                                   const char **path_r)
+{
+    *path_r = GCSPRINTF("%s/device-model/%u/backends/qusb",
+                        libxl__xs_get_dompath(gc, usbctrl->backend_domid),
+                        domid);
+    return libxl__xs_read(gc, XBT_NULL, *path_r) != NULL;
+}
+
 /* Is there a backend that will serve this controller? */
 static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
                                  const libxl_device_usbctrl *usbctrl)
@@ -1369,10 +1386,7 @@ static int usbctrl_check_backend(libxl__gc *gc, uint32_t domid,
              "use type qusb", SYSFS_USBBACK_DRIVER);
         return ERROR_INVAL;
     }
-    path = GCSPRINTF("%s/device-model/%u/backends/qusb",
-                     libxl__xs_get_dompath(gc, usbctrl->backend_domid),
-                     domid);
-    if (libxl__xs_read(gc, XBT_NULL, path))
+    if (libxl__usbctrl_qusb_is_served(gc, domid, usbctrl, &path))
         return 0;
     LOGD(ERROR, domid, "USB controller of type qusb: no QEMU serves qusb "
          "for this domain (%s is missing); add usbctrl=['type=qusb'] to "
@@ -1474,6 +1488,14 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
                              libxl_device_usbctrl *usbctrl,
                              const libxl_asyncop_how *ao_how)
 {
+    return libxl_device_usbctrl_add_flags(ctx, domid, usbctrl, 0, ao_how);
+}
+
+int libxl_device_usbctrl_add_flags(libxl_ctx *ctx, uint32_t domid,
+                                   libxl_device_usbctrl *usbctrl,
+                                   unsigned int flags,
+                                   const libxl_asyncop_how *ao_how)
+{
     AO_CREATE(ctx, domid, ao_how);
     EGC_INIT(ctx);
     usbctrl_add_op *cao;
@@ -1482,6 +1504,7 @@ int libxl_device_usbctrl_add(libxl_ctx *ctx, uint32_t domid,
     usb_op_init(&cao->op);
     cao->op.ao = ao;
     cao->op.domid = domid;
+    cao->op.flags = flags;
     cao->op.locked = usbctrl_add_locked;
     usbctrl_add_init(&cao->uas);
     cao->uas.op = &cao->op;
@@ -1737,6 +1760,14 @@ int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
                                libxl_device_usbdev *usbdev,
                                const libxl_asyncop_how *ao_how)
 {
+    return libxl_device_usbdev_remove_flags(ctx, domid, usbdev, 0, ao_how);
+}
+
+int libxl_device_usbdev_remove_flags(libxl_ctx *ctx, uint32_t domid,
+                                     libxl_device_usbdev *usbdev,
+                                     unsigned int flags,
+                                     const libxl_asyncop_how *ao_how)
+{
     AO_CREATE(ctx, domid, ao_how);
     EGC_INIT(ctx);
     usbdev_remove_state *drs;
@@ -1745,6 +1776,7 @@ int libxl_device_usbdev_remove(libxl_ctx *ctx, uint32_t domid,
     usb_op_init(&drs->op);
     drs->op.ao = ao;
     drs->op.domid = domid;
+    drs->op.flags = flags;
     drs->op.locked = usbdev_remove_locked;
     drs->ctrl = usbdev->ctrl;
     drs->port = usbdev->port;
@@ -2160,6 +2192,7 @@ static void usbdev_assign_record(libxl__egc *egc, usbdev_add_state *das,
     libxl_device_usbdev *usbdev = das->usbdev;
     const uint32_t domid = das->op.domid;
 
+    das->op.busid = das->busid;
     if (!rc) rc = usb_config_update(gc, &das->op, usbdev->ctrl,
                                     usbdev->port, NULL, usbdev);
     if (!rc) rc = libxl__usbhost_owner_write(gc, XBT_NULL, das->busid,
@@ -2233,6 +2266,14 @@ int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
                             libxl_device_usbdev *usbdev,
                             const libxl_asyncop_how *ao_how)
 {
+    return libxl_device_usbdev_add_flags(ctx, domid, usbdev, 0, ao_how);
+}
+
+int libxl_device_usbdev_add_flags(libxl_ctx *ctx, uint32_t domid,
+                                  libxl_device_usbdev *usbdev,
+                                  unsigned int flags,
+                                  const libxl_asyncop_how *ao_how)
+{
     AO_CREATE(ctx, domid, ao_how);
     EGC_INIT(ctx);
     usbdev_add_state *das;
@@ -2241,6 +2282,7 @@ int libxl_device_usbdev_add(libxl_ctx *ctx, uint32_t domid,
     usb_op_init(&das->op);
     das->op.ao = ao;
     das->op.domid = domid;
+    das->op.flags = flags;
     das->op.locked = usbdev_add_locked;
     das->usbdev = usbdev;
     das->busid = NULL;
@@ -2573,7 +2615,7 @@ static void usbctrl_destroy_all_next(libxl__egc *egc,
     }
     if (das->op.uuid) {
         rc = das->first ? usb_config_sync(gc, &das->op)
-                        : libxl__remove_domain_usb_config(gc, das->op.uuid);
+                        : libxl__usb_config_forget_live(gc, das->op.uuid);
         if (!das->first) das->first = rc;
     }
     libxl_device_usbctrl_dispose(&das->usbctrl);
@@ -2607,6 +2649,7 @@ int libxl_device_usbctrl_destroy_all(libxl_ctx *ctx, uint32_t domid,
     das->op.ao = ao;
     das->op.domid = domid;
     das->op.locked = usbctrl_destroy_all_locked;
+    das->op.flags = LIBXL_USB_LIVE;     /* the declaration stays */
     libxl_device_usbctrl_init(&das->usbctrl);
     usbctrl_remove_devices_init(&das->rds);
     usb_op_start(egc, &das->op);

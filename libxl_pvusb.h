@@ -254,6 +254,81 @@ int libxl_usb_domain_list(libxl_ctx *ctx, uint32_t domid,
  */
 uint32_t *libxl_usb_list_domains(libxl_ctx *ctx, int *num);
 
+/*----- the declaration: what a domain should have (not in libxl) -----*/
+
+/*
+ * LIBXL_HAVE_PVUSB_DECLARE indicates the declaration below, the _flags
+ * variants of the operations and LIBXL_USB_*.
+ *
+ * Each domain uuid's persisted USB configuration (libxl_domain_usb_config,
+ * <state dir>/<uuid>.json; see docs/pvusb.md) declares the controllers
+ * and devices the domain should have across its reboots (a new domid,
+ * the same uuid) and the devices' re-plugs.  The operations keep it, as
+ * libxl's hot-plug keeps the domain's stored configuration:
+ * libxl_device_usbctrl_add declares the controller,
+ * libxl_device_usbdev_add the device (as a libxl_usbdev_decl: its
+ * controller, port, the busid it was at and its vendor:product:serial),
+ * libxl_device_usbdev_remove drops the device's, and
+ * libxl_device_usbctrl_remove / _destroy the controller's with its
+ * devices'.  libxl_device_usbctrl_destroy_all (the domain going away)
+ * leaves the declaration for the uuid.  libxl_usb_reconcile makes the
+ * domain what its declaration says.
+ */
+#define LIBXL_HAVE_PVUSB_DECLARE 1
+
+/* This boot only: the operation leaves the declaration as it is. */
+#define LIBXL_USB_LIVE          (1u << 0)
+/* usbdev add: declare the device as followed by its vendor:product:
+ * serial to any port (LIBXL_USBDEV_DECL_MODE_SERIAL) instead of the port
+ * it is at; a device without a serial is declared by its port. */
+#define LIBXL_USB_FOLLOW_SERIAL (1u << 1)
+
+/* As the operations without _flags, which are these with flags 0. */
+int libxl_device_usbctrl_add_flags(libxl_ctx *ctx, uint32_t domid,
+                                   libxl_device_usbctrl *usbctrl,
+                                   unsigned int flags,
+                                   const libxl_asyncop_how *ao_how);
+int libxl_device_usbdev_add_flags(libxl_ctx *ctx, uint32_t domid,
+                                  libxl_device_usbdev *usbdev,
+                                  unsigned int flags,
+                                  const libxl_asyncop_how *ao_how);
+int libxl_device_usbdev_remove_flags(libxl_ctx *ctx, uint32_t domid,
+                                     libxl_device_usbdev *usbdev,
+                                     unsigned int flags,
+                                     const libxl_asyncop_how *ao_how);
+
+/*
+ * The declaration of domid's uuid: cfg (initialised by the caller;
+ * dispose it) as persisted, its declared_* fields what is declared (its
+ * other fields mirror xenstore).  A declaration that fails the checks of
+ * libxl_usb_reconcile is returned as it is.  ERROR_DOMAIN_NOTFOUND, or
+ * ERROR_INVAL if the file is not valid JSON (logged).
+ */
+int libxl_usb_declaration_get(libxl_ctx *ctx, uint32_t domid,
+                              libxl_domain_usb_config *cfg);
+
+#define LIBXL_HAVE_PVUSB_RECONCILE 1
+/* Brings domid's USB to what its uuid's declaration says: re-creates
+ * declared controllers missing from xenstore, attaches declared devices
+ * present on the host (identity checked per mode) and not attached, and
+ * takes off the domain devices attached whose host device is gone or is
+ * no longer the declared one (a replug into that port of another
+ * device). dry_run: logs what it would do (LIBXL__LOG INFO lines
+ * "would ..."), changes nothing. Logs each action it takes at INFO.
+ * 0: the domain has all it declares that the host has;
+ * ERROR_NOT_READY: a declared controller's backend cannot serve yet
+ *   (qusb: the domain's QEMU is not running yet) — retry when it is;
+ * other ERROR_*: a failure (logged), e.g. a rebind that failed. */
+int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run);
+/* The domains libxl_usb_reconcile has work for: those with USB
+ * controllers and those whose uuid declares something; ascending.
+ * Malloc'd array of *num (NULL if none); free with free(). */
+uint32_t *libxl_usb_reconcile_domains(libxl_ctx *ctx, int *num);
+/* Gives back to the host drivers every device whose host-side ownership
+ * record names a domain that no longer exists (libxl_device_usbdev_rebind's
+ * work), and clears stale records; declarations stay. 0 or ERROR_*. */
+int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run);
+
 #pragma GCC visibility pop
 
 #endif /* LIBXL_PVUSB_H */

@@ -427,6 +427,32 @@ int libxl__usbhost_owner_write(libxl__gc *gc, xs_transaction_t t,
                             domid, ctrl, port, attaching ? "/attaching" : "");
 }
 
+int libxl__usbhost_recorded(libxl__gc *gc, char ***busids_r, int *num_r)
+{
+    unsigned int i, n = 0;
+    char **entries, *busid, *p;
+
+    *num_r = 0;
+    entries = libxl__xs_directory(gc, XBT_NULL, USBBACK_INFO_PATH, &n);
+    if (!entries && errno != ENOENT) {
+        LOGE(ERROR, "listing " USBBACK_INFO_PATH);
+        return ERROR_FAIL;
+    }
+    *busids_r = libxl__calloc(gc, n + 1, sizeof(**busids_r));
+    for (i = 0; i < n; i++) {
+        busid = libxl__strdup(gc, entries[i]);
+        for (p = busid; *p; p++)
+            if (*p == '_') *p = '.';
+        if (!libxl__usbhost_busid_is_valid(busid)) {
+            LOG(WARN, USBBACK_INFO_PATH "/%s: not a recorded busid; "
+                "ignored", entries[i]);
+            continue;
+        }
+        (*busids_r)[(*num_r)++] = busid;
+    }
+    return 0;
+}
+
 int libxl__usbhost_forget(libxl__gc *gc, xs_transaction_t t,
                           const char *busid, bool drivers_too)
 {
@@ -576,8 +602,8 @@ int libxl__usbhost_read(libxl__gc *gc, const char *busid,
 }
 
 /* Does busid have vendor:product (and serial, if not NULL)? */
-static bool usb_has_id(libxl__gc *gc, const char *busid, long vendor,
-                       long product, const char *serial)
+bool libxl__usbhost_has_id(libxl__gc *gc, const char *busid, long vendor,
+                           long product, const char *serial)
 {
     long v, p;
     char *sn;
@@ -602,7 +628,8 @@ static int usb_find_by_id(libxl__gc *gc, const libxl_usb_hostdev *want,
 
     rc = sysfs_usb_list(gc, NULL, &devs, &num);
     for (i = 0; !rc && i < num; i++) {
-        if (!usb_has_id(gc, devs[i], want->idvendor, want->idproduct, sn))
+        if (!libxl__usbhost_has_id(gc, devs[i], want->idvendor,
+                                   want->idproduct, sn))
             continue;
         rc = libxl__usbhost_busaddr(gc, devs[i], &bus, &addr);
         if (rc) break;

@@ -59,6 +59,10 @@ _hidden int libxl__usbhost_find(libxl__gc *gc, const libxl_usb_hostdev *want,
 /* hostbus/hostaddr of a present device; 0/0 if it is unplugged. */
 _hidden int libxl__usbhost_busaddr(libxl__gc *gc, const char *busid,
                                    uint8_t *bus_r, uint8_t *addr_r);
+/* Does busid have vendor:product (and serial, if not NULL)? */
+_hidden bool libxl__usbhost_has_id(libxl__gc *gc, const char *busid,
+                                   long vendor, long product,
+                                   const char *serial);
 _hidden int libxl__usbhost_is_hub(libxl__gc *gc, const char *busid,
                                   bool *hub_r);
 /* Fills h (initialised) with what sysfs says of busid; the ownership
@@ -103,6 +107,9 @@ _hidden int libxl__usbhost_owner_read(libxl__gc *gc, xs_transaction_t t,
 _hidden int libxl__usbhost_owner_write(libxl__gc *gc, xs_transaction_t t,
                                        const char *busid, uint32_t domid,
                                        int ctrl, int port, bool attaching);
+/* The busids that have records (a malformed key is logged, skipped). */
+_hidden int libxl__usbhost_recorded(libxl__gc *gc, char ***busids_r,
+                                    int *num_r);
 /* Drops the ownership record, and with drivers_too the driver records
  * (the device's whole dir).  Absent is success. */
 _hidden int libxl__usbhost_forget(libxl__gc *gc, xs_transaction_t t,
@@ -123,5 +130,32 @@ _hidden int libxl__set_domain_usb_config(libxl__gc *gc, const char *uuid,
                                          libxl_domain_usb_config *cfg);
 /* Removes the domain's file; absent is success. */
 _hidden int libxl__remove_domain_usb_config(libxl__gc *gc, const char *uuid);
+
+/*----- the declaration (libxl_pvusb_decl.c) -----*/
+
+/* Is the qusb controller's QEMU there?  *path_r: where it says so. */
+_hidden bool libxl__usbctrl_qusb_is_served(libxl__gc *gc, uint32_t domid,
+                                           const libxl_device_usbctrl *usbctrl,
+                                           const char **path_r);
+/* Empties cfg's mirror of xenstore (usbctrls, usbdevs, generation); the
+ * declaration stays. */
+_hidden void libxl__usb_config_drop_live(libxl_domain_usb_config *cfg);
+/* The uuid's file without its mirror of xenstore; removed if nothing is
+ * declared.  Absent is success. */
+_hidden int libxl__usb_config_forget_live(libxl__gc *gc, const char *uuid);
+/*
+ * Applies an operation's change to cfg's declaration (unless flags has
+ * LIBXL_USB_LIVE): usb_config_change's arguments, busid the device's
+ * (usbdev's) host busid.  usbctrl: declared (its declared devices on
+ * ports it has stay); port 0 without usbctrl: controller devid and its
+ * devices dropped; usbdev: declared at its ctrl:port, and no longer
+ * anywhere else; port without usbdev: the device at devid:port dropped.
+ */
+_hidden int libxl__usb_decl_change(libxl__gc *gc,
+                                   libxl_domain_usb_config *cfg,
+                                   unsigned int flags, int devid, int port,
+                                   const libxl_device_usbctrl *usbctrl,
+                                   const libxl_device_usbdev *usbdev,
+                                   const char *busid);
 
 #endif /* LIBXL_PVUSB_INTERNAL_H */

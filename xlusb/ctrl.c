@@ -49,7 +49,8 @@ int main_usbctrl_attach(int argc, char **argv)
          find_domain(vals[K_BACKEND], &usbctrl.backend_domid)))
         goto out;
 
-    rc = libxl_device_usbctrl_add(ctx, domid, &usbctrl, NULL);
+    rc = libxl_device_usbctrl_add_flags(ctx, domid, &usbctrl,
+                                        live_only ? LIBXL_USB_LIVE : 0, NULL);
     if (rc == ERROR_TIMEDOUT) {
         fail("the backend did not answer: is its driver running (usbback"
              " for type pv, QEMU for qusb)?  Nothing was added to %s.",

@@ -157,7 +157,9 @@ int main_usbdev_attach(int argc, char **argv)
     usbdev.u.hostdev.hostaddr = dev.hostaddr;
 
     ctrl = usbdev.ctrl;
-    rc = libxl_device_usbdev_add(ctx, domid, &usbdev, NULL);
+    rc = libxl_device_usbdev_add_flags(ctx, domid, &usbdev,
+             (live_only ? LIBXL_USB_LIVE : 0) |
+             (sel.serial ? LIBXL_USB_FOLLOW_SERIAL : 0), NULL);
     if (rc) {
         explain_attach_failure(rc, name, &dev, ctrl);
         goto out;

@@ -14,12 +14,15 @@
 
 libxl_ctx *ctx;
 bool json_output;
+bool live_only;
+bool dry_run;
 static xentoollog_logger_stdiostream *logger;
+static xentoollog_level logger_level;
 static const struct cmd_spec *running;     /* the command being run */
 
 static const struct cmd_spec cmd_table[] = {
-    { "usbctrl-attach", main_usbctrl_attach, false, 1, -1,
-      "<Domain> [type=pv|qusb|devicemodel|auto]\n"
+    { "usbctrl-attach", main_usbctrl_attach, OPT_LIVE, 1, -1,
+      "[--live] <Domain> [type=pv|qusb|devicemodel|auto]\n"
       "           [version=1|2|3] [ports=<N>] [backend=<Domain>]",
       "Create a USB controller in a domain.",
       "type=     who serves the controller: pv (the host kernel's usbback),\n"
@@ -31,13 +34,16 @@ static const struct cmd_spec cmd_table[] = {
       "ports=    number of ports, 1 to 31 (default 8); devicemodel: 2 for\n"
       "          version 1, 6 for 2, up to 15 for 3\n"
       "backend=  the domain running the backend (default 0)\n"
+      "The controller is declared: `xlusb usb-reconcile` makes it again\n"
+      "after the domain reboots.  --live: for this boot only.\n"
       "Prints the id (DevId) given to the new controller.\n" },
-    { "usbctrl-detach", main_usbctrl_detach, false, 2, 2,
+    { "usbctrl-detach", main_usbctrl_detach, 0, 2, 2,
       "<Domain> <DevId>",
       "Remove a USB controller, and first the devices on it.",
-      "DevId is the controller's id, as `xlusb usb-list` shows it.\n" },
-    { "usbdev-attach", main_usbdev_attach, false, 2, -1,
-      "<Domain> <device>\n"
+      "DevId is the controller's id, as `xlusb usb-list` shows it.  Its\n"
+      "declaration goes too, with its devices'.\n" },
+    { "usbdev-attach", main_usbdev_attach, OPT_LIVE, 2, -1,
+      "[--live] <Domain> <device>\n"
       "           [controller=<DevId> [port=<N>]]",
       "Give a host USB device to a domain.",
       "<device> is one of:\n"
@@ -51,37 +57,54 @@ static const struct cmd_spec cmd_table[] = {
       "                             refused if several devices match\n"
       "Without controller=, a controller with a free port is chosen (one\n"
       "is created if none has); without port=, the first free port.\n"
+      "The device is declared: `xlusb usb-reconcile` gives it back at the\n"
+      "same controller and port when it is plugged in again or the domain\n"
+      "reboots: the device at that busid (if its vendor:product and serial\n"
+      "are the same), or, given by vendor= product= serial=, the device\n"
+      "with that serial at any port.  --live: for this boot only.\n"
       "Prints where the device was attached.\n" },
-    { "usbdev-detach", main_usbdev_detach, false, 3, 3,
+    { "usbdev-detach", main_usbdev_detach, 0, 3, 3,
       "<Domain> <DevId> <Port>\n"
       "       xlusb usbdev-detach <Domain> controller=<DevId> port=<N>",
       "Take a USB device back from a domain.",
       "The device on that port is unbound from the guest's backend and\n"
       "given back to its original host drivers.  If that last step fails,\n"
       "fix the cause and run `xlusb usb-rebind <busid>`; a detach that was\n"
-      "interrupted is finished by running it again.\n" },
-    { "usb-list", main_usb_list, true, 0, -1,
+      "interrupted is finished by running it again.  Its declaration\n"
+      "goes too.\n" },
+    { "usb-list", main_usb_list, OPT_JSON, 0, -1,
       "[-j] [<Domain>...]",
       "List the USB controllers and devices of domains.",
       "Without a domain, every domain that has USB controllers.  For each\n"
       "controller: DevId, type, backend domain, state, USB version and\n"
       "ports; for each port, the device's busid, Bus and Device (decimal),\n"
       "vendor:product and name, or \"(unplugged)\" for a device unplugged\n"
-      "from the host while assigned.\n"
+      "from the host while assigned, \"(not the declared device)\" for\n"
+      "another device plugged in at its port; then each declared device\n"
+      "that is not attached, \"absent\" or \"present\".\n"
       "-j, --json  print JSON instead (see xlusb(1))\n" },
-    { "usb-assignable-list", main_usb_assignable_list, true, 0, 0,
+    { "usb-assignable-list", main_usb_assignable_list, OPT_JSON, 0, 0,
       "[-j]",
       "List the host USB devices that can be given to a domain.",
       "Every host USB device but hubs: busid, Bus and Device (decimal),\n"
       "vendor:product, class, host driver(s), the domain that has it\n"
       "(with controller:port) and the product name.\n"
       "-j, --json  print JSON instead (see xlusb(1))\n" },
-    { "usb-rebind", main_usb_rebind, false, 1, 1,
+    { "usb-rebind", main_usb_rebind, 0, 1, 1,
       "<busid>",
       "Give a detached device back to its original host drivers.",
       "For when `usbdev-detach` took a device from its domain but could\n"
       "not rebind it to its host drivers (\"Couldn't rebind ...\").  Does\n"
       "nothing if there is nothing to restore.\n" },
+    { "usb-reconcile", main_usb_reconcile, OPT_DRY_RUN, 0, 1,
+      "[-n|--dry-run] [<Domain>]",
+      "Make domains what their declarations say.",
+      "Re-creates declared controllers, attaches declared devices that are\n"
+      "plugged in (another device at a declared port is refused), takes\n"
+      "off devices that are unplugged or not the declared ones, and gives\n"
+      "back to the host the devices of domains that are gone.  Without a\n"
+      "domain, every domain with USB.  Prints what it did.\n"
+      "-n, --dry-run  print what it would do, and do nothing\n" },
 };
 
 static const struct cmd_spec *cmd_find(const char *name)
@@ -199,17 +222,33 @@ static const char *refused_option(char **argv)
  */
 static int cmd_options(int argc, char **argv, int *status_r)
 {
-    static const struct option long_opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
+    static const struct {
+        unsigned int opt;
+        struct option o;
+    } all_opts[] = {
+        { 0, { "help", no_argument, NULL, 'h' } },
+        { OPT_JSON, { "json", no_argument, NULL, 'j' } },
+        { OPT_LIVE, { "live", no_argument, NULL, 'L' } },
+        { OPT_DRY_RUN, { "dry-run", no_argument, NULL, 'n' } },
     };
+    struct option long_opts[ARRAY_SIZE(all_opts) + 1];
+    char short_opts[ARRAY_SIZE(all_opts) + 1];
+    size_t i, n = 0, ns = 0;
     int opt, nargs;
 
+    for (i = 0; i < ARRAY_SIZE(all_opts); i++) {
+        if (all_opts[i].opt && !(running->opts & all_opts[i].opt))
+            continue;
+        long_opts[n++] = all_opts[i].o;
+        if (all_opts[i].o.val != 'L')   /* --live has no short form */
+            short_opts[ns++] = all_opts[i].o.val;
+    }
+    memset(&long_opts[n], 0, sizeof(long_opts[n]));
+    short_opts[ns] = 0;
     optind = 0;     /* glibc: start afresh */
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, running->json ? "hj" : "h",
-                              long_opts + !running->json, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, short_opts, long_opts,
+                              NULL)) != -1) {
         switch (opt) {
         case 'h':
             print_cmd_help(running);
@@ -217,6 +256,12 @@ static int cmd_options(int argc, char **argv, int *status_r)
             return -1;
         case 'j':
             json_output = true;
+            break;
+        case 'L':
+            live_only = true;
+            break;
+        case 'n':
+            dry_run = true;
             break;
         default:
             *status_r = usage_error("unknown option '%s'",
@@ -234,6 +279,12 @@ static int cmd_options(int argc, char **argv, int *status_r)
         return -1;
     }
     return optind;
+}
+
+void log_actions(void)
+{
+    if (logger_level > XTL_INFO)
+        xtl_stdiostream_set_minlevel(logger, XTL_INFO);
 }
 
 int ctx_open(void)
@@ -288,6 +339,7 @@ int main(int argc, char **argv)
     if (i < 0)
         return status;
 
+    logger_level = level;
     logger = xtl_createlogger_stdiostream(stderr, level, 0);
     if (!logger)
         return fail("cannot set up logging");

@@ -19,6 +19,10 @@
 extern libxl_ctx *ctx;
 /* -j/--json was given (to a command that takes it). */
 extern bool json_output;
+/* --live was given: the operation is for this boot only. */
+extern bool live_only;
+/* -n/--dry-run was given. */
+extern bool dry_run;
 
 /*----- commands (main.c) -----*/
 
@@ -27,10 +31,14 @@ extern bool json_output;
  * arguments, then calls fn with the arguments only (after the options);
  * fn returns the exit status.
  */
+#define OPT_JSON    (1u << 0)           /* -j/--json */
+#define OPT_LIVE    (1u << 1)           /* --live */
+#define OPT_DRY_RUN (1u << 2)           /* -n/--dry-run */
+
 struct cmd_spec {
     const char *name;
     int (*fn)(int argc, char **argv);
-    bool json;                          /* takes -j/--json */
+    unsigned int opts;                  /* OPT_*: the options it takes */
     int min_args, max_args;             /* max_args -1: no limit */
     const char *args;                   /* the arguments, for usage */
     const char *summary;                /* one line, for `xlusb help` */
@@ -44,6 +52,9 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "xlusb: <message>" on stderr; returns 1 (the exit status). */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Shows the library's info lines too (what an operation did). */
+void log_actions(void);
+
 /* Opens ctx on the xenstore daemon; 0, or 1 with a message. */
 int ctx_open(void);
 
@@ -54,6 +65,7 @@ int main_usbdev_detach(int argc, char **argv);
 int main_usb_rebind(int argc, char **argv);
 int main_usb_list(int argc, char **argv);
 int main_usb_assignable_list(int argc, char **argv);
+int main_usb_reconcile(int argc, char **argv);
 
 /*----- arguments (parse.c) -----*/
 
