@@ -163,6 +163,10 @@ char *xs_perms(const char *path);
  * it from the hypervisor, then releases it and removes its entries.
  */
 void fakedom_create(uint32_t domid, const char *name, const char *type);
+/* The same with the uuid fakedom_create gives uuid_domid: domain
+ * uuid_domid rebooted (destroyed first), or created again, as domid. */
+void fakedom_create_as(uint32_t domid, const char *name, const char *type,
+                       uint32_t uuid_domid);
 void fakedom_destroy(uint32_t domid);
 /* The uuid fakedom_create gives domid (static buffer). */
 const char *fakedom_uuid(uint32_t domid);
@@ -230,6 +234,13 @@ void sysfs_unbind(const char *intf);
 /* Physically unplug device busid (its dir and interfaces vanish, and
  * so do the devices behind it if it is a hub). */
 void sysfs_unplug(const char *busid);
+/* Plugs the device of tree (one of sysfs_setup's, unplugged) in again,
+ * as the kernel does: at a new address (devnum), its interfaces on their
+ * host drivers (the tree's). */
+void sysfs_replug(const char *tree, int devnum);
+/* Sets attribute attr of device busid to value (a trailing newline is
+ * added, as the kernel prints them): another device at that port. */
+void sysfs_set_attr(const char *busid, const char *attr, const char *value);
 /* Removes a driver (as rmmod would): its dir vanishes. */
 void sysfs_remove_driver(const char *driver);
 

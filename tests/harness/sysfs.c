@@ -6,6 +6,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -214,4 +215,50 @@ void sysfs_remove_driver(const char *driver)
 
     if (err)
         BAIL("sysfs_remove_driver(%s): %s", driver, strerror(err));
+}
+
+void sysfs_set_attr(const char *busid, const char *attr, const char *value)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    if (!root[0])
+        BAIL("sysfs_setup() first");
+    snprintf(path, sizeof(path), "%s" SYSFSMOCK_PREFIX "/devices/%s/%s",
+             root, busid, attr);
+    f = fopen(path, "w");
+    if (!f || fprintf(f, "%s\n", value) < 0 || fclose(f))
+        BAIL("sysfs_set_attr %s: %s", path, strerror(errno));
+}
+
+/* The busid of a tree's device: its one entry under devices/ that is
+ * not an interface. */
+static void tree_busid(const char *tree, char *busid, size_t len)
+{
+    char dir[PATH_MAX];
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(dir, sizeof(dir), TREES "/%s" SYSFSMOCK_PREFIX "/devices",
+             tree);
+    d = opendir(dir);
+    if (!d)
+        BAIL("sysfs_replug: no tree %s", dir);
+    busid[0] = '\0';
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && !strchr(e->d_name, ':'))
+            snprintf(busid, len, "%s", e->d_name);
+    closedir(d);
+    if (!busid[0])
+        BAIL("sysfs_replug: no device in %s", dir);
+}
+
+void sysfs_replug(const char *tree, int devnum)
+{
+    char busid[NAME_MAX + 1], num[16];
+
+    tree_busid(tree, busid, sizeof(busid));
+    copy_tree(tree);
+    snprintf(num, sizeof(num), "%d", devnum);
+    sysfs_set_attr(busid, "devnum", num);
 }

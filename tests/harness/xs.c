@@ -363,6 +363,9 @@ char *xs_perms(const char *path)
 
 /*----- fake domains -----*/
 
+/* Whose uuid each domain has (0: its own), as fakedom_create_as set. */
+static uint32_t uuid_of[XCMOCK_NR_DOMIDS];
+
 const char *fakedom_uuid(uint32_t domid)
 {
     static char uuid[40];
@@ -370,6 +373,13 @@ const char *fakedom_uuid(uint32_t domid)
     snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012" PRIx32,
              domid);
     return uuid;
+}
+
+/* The uuid domid has now (static buffer). */
+static const char *fakedom_uuid_now(uint32_t domid)
+{
+    return fakedom_uuid(domid < XCMOCK_NR_DOMIDS && uuid_of[domid]
+                        ? uuid_of[domid] : domid);
 }
 
 static void set_perms(xs_transaction_t t, const char *path,
@@ -407,7 +417,7 @@ static bool write_domain(uint32_t domid, const char *name, const char *type)
     bool ok;
 
     snprintf(dom, sizeof(dom), "/local/domain/%" PRIu32, domid);
-    snprintf(vm, sizeof(vm), "/vm/%s", fakedom_uuid(domid));
+    snprintf(vm, sizeof(vm), "/vm/%s", fakedom_uuid_now(domid));
     snprintf(libxl, sizeof(libxl), "/libxl/%" PRIu32, domid);
 
     t = xs_transaction_start(harness_handle());
@@ -433,7 +443,7 @@ static bool write_domain(uint32_t domid, const char *name, const char *type)
     put_in(t, path, "");
     set_perms(t, path, rwperm, 1);
     snprintf(path, sizeof(path), "%s/uuid", vm);
-    put_in(t, path, fakedom_uuid(domid));
+    put_in(t, path, fakedom_uuid_now(domid));
     snprintf(path, sizeof(path), "%s/name", vm);
     put_in(t, path, name);
     snprintf(path, sizeof(path), "%s/type", libxl);
@@ -447,14 +457,22 @@ static bool write_domain(uint32_t domid, const char *name, const char *type)
 
 void fakedom_create(uint32_t domid, const char *name, const char *type)
 {
-    if (domid == 0 || domid >= 0x7ff0)
+    fakedom_create_as(domid, name, type, domid);
+}
+
+void fakedom_create_as(uint32_t domid, const char *name, const char *type,
+                       uint32_t uuid_domid)
+{
+    if (domid == 0 || domid >= 0x7ff0 || uuid_domid == 0 ||
+        uuid_domid >= 0x7ff0)
         BAIL("fakedom_create: domid %" PRIu32 " is not a guest's", domid);
+    uuid_of[domid] = uuid_domid;
     if (strcmp(type, "pv") && strcmp(type, "pvh") && strcmp(type, "hvm"))
         BAIL("fakedom_create: type \"%s\" is not pv, pvh or hvm", type);
     /* As libxl__domain_make: the hypervisor first, then xenstore. */
     hypervisor_set(domid, true,
                    strcmp(type, "pv") ? XEN_DOMINF_hvm_guest : 0,
-                   fakedom_uuid(domid));
+                   fakedom_uuid_now(domid));
     while (!write_domain(domid, name, type))
         ;   /* EAGAIN: someone else wrote meanwhile; redo */
     /* As libxl__build_post: the ring page and event channel are made up
@@ -472,8 +490,9 @@ void fakedom_destroy(uint32_t domid)
         BAIL("xs_release_domain %" PRIu32 ": %s", domid, strerror(errno));
     snprintf(path, sizeof(path), "/local/domain/%" PRIu32, domid);
     xs_del(path);
-    snprintf(path, sizeof(path), "/vm/%s", fakedom_uuid(domid));
+    snprintf(path, sizeof(path), "/vm/%s", fakedom_uuid_now(domid));
     xs_del(path);
     snprintf(path, sizeof(path), "/libxl/%" PRIu32, domid);
     xs_del(path);
+    uuid_of[domid] = 0;
 }
