@@ -307,6 +307,15 @@ int libxl_device_usbdev_remove_flags(libxl_ctx *ctx, uint32_t domid,
 int libxl_usb_declaration_get(libxl_ctx *ctx, uint32_t domid,
                               libxl_domain_usb_config *cfg);
 
+/*
+ * Where the host has the device d declares (by d->mode): 0 and *busid_r
+ * (malloc'd); ERROR_NOTFOUND if it is absent; ERROR_DEVICE_EXISTS if
+ * (mode PORT) another device is plugged in at its port; ERROR_INVAL if
+ * d is not a valid declaration (logged).
+ */
+int libxl_usbdev_decl_locate(libxl_ctx *ctx, const libxl_usbdev_decl *d,
+                             char **busid_r);
+
 #define LIBXL_HAVE_PVUSB_RECONCILE 1
 /* Brings domid's USB to what its uuid's declaration says: re-creates
  * declared controllers missing from xenstore, attaches declared devices

@@ -260,22 +260,48 @@ static bool usbhost_is_present(libxl__gc *gc, const char *busid)
     return !libxl__usbhost_busaddr(gc, busid, &bus, &addr) && bus;
 }
 
-/* Where the host has d's device now, or NULL: it is absent (or, at its
- * port, another device is). */
-static const char *usbdev_decl_find(libxl__gc *gc, const libxl_usbdev_decl *d)
+/* Where the host has d's device now: 0 and *busid_r; ERROR_NOTFOUND if
+ * it is absent, ERROR_DEVICE_EXISTS if (PORT) another device is at its
+ * port. */
+static int usbdev_decl_where(libxl__gc *gc, const libxl_usbdev_decl *d,
+                             const char **busid_r)
 {
     char **busids;
-    int i, num;
+    int i, num, rc;
 
-    if (d->mode == LIBXL_USBDEV_DECL_MODE_PORT)
-        return usbhost_is_present(gc, d->busid) &&
-               usbdev_decl_matches(gc, d, d->busid) ? d->busid : NULL;
-    if (libxl__usbhost_list(gc, &busids, &num)) return NULL;
-    for (i = 0; i < num; i++)
+    if (d->mode == LIBXL_USBDEV_DECL_MODE_PORT) {
+        if (!usbhost_is_present(gc, d->busid)) return ERROR_NOTFOUND;
+        if (!usbdev_decl_matches(gc, d, d->busid))
+            return ERROR_DEVICE_EXISTS;
+        *busid_r = d->busid;
+        return 0;
+    }
+    rc = libxl__usbhost_list(gc, &busids, &num);
+    if (rc) return rc;
+    for (i = 0; i < num; i++) {
         if (!libxl__usbhost_is_root_hub(busids[i]) &&
-            usbdev_decl_matches(gc, d, busids[i]))
-            return busids[i];
-    return NULL;
+            usbdev_decl_matches(gc, d, busids[i])) {
+            *busid_r = busids[i];
+            return 0;
+        }
+    }
+    return ERROR_NOTFOUND;
+}
+
+int libxl_usbdev_decl_locate(libxl_ctx *ctx, const libxl_usbdev_decl *d,
+                             char **busid_r)
+{
+    GC_INIT(ctx);
+    const char *busid;
+    int rc = ERROR_INVAL;
+
+    *busid_r = NULL;
+    if (usbdev_decl_is_valid(gc, INVALID_DOMID, d))
+        rc = usbdev_decl_where(gc, d, &busid);
+    if (!rc)
+        *busid_r = libxl__strdup(NOGC, busid);
+    GC_FREE;
+    return rc;
 }
 
 typedef struct {
@@ -440,23 +466,27 @@ static void reconcile_attach(libxl__gc *gc, usb_reconcile_state *rs,
 {
     const uint32_t domid = rs->domid;
     libxl_device_usbdev u;
-    const char *busid;
+    const char *busid = NULL;
     int i, rc;
 
-    busid = usbdev_decl_find(gc, d);
+    rc = usbdev_decl_where(gc, d, &busid);
     i = reconcile_attached_at(rs, d->ctrl, d->port);
-    if (i >= 0 && busid && !strcmp(rs->busids[i], busid))
+    if (i >= 0 && !rc && !strcmp(rs->busids[i], busid))
         return;                                 /* as declared */
-    if (!busid) {
-        if (d->mode == LIBXL_USBDEV_DECL_MODE_PORT &&
-            usbhost_is_present(gc, d->busid))
-            LOGD(WARN, domid, "USB device %s refused for controller %d "
-                 "port %d: it is not the declared %04x:%04x%s%s",
-                 d->busid, d->ctrl, d->port, d->idvendor, d->idproduct,
-                 d->serial ? " serial " : "", d->serial ? d->serial : "");
-        else
-            LOGD(DEBUG, domid, "Declared USB device for controller %d port "
-                 "%d is absent", d->ctrl, d->port);
+    if (rc == ERROR_DEVICE_EXISTS) {
+        LOGD(WARN, domid, "USB device %s refused for controller %d port %d: "
+             "it is not the declared %04x:%04x%s%s", d->busid, d->ctrl,
+             d->port, d->idvendor, d->idproduct,
+             d->serial ? " serial " : "", d->serial ? d->serial : "");
+        return;
+    }
+    if (rc == ERROR_NOTFOUND) {
+        LOGD(DEBUG, domid, "Declared USB device for controller %d port %d "
+             "is absent", d->ctrl, d->port);
+        return;
+    }
+    if (rc) {
+        reconcile_fail(rs, rc);
         return;
     }
     if (i >= 0) {

@@ -534,6 +534,43 @@ static void test_unplugged(void)
     transcript_end("unplugged");
 }
 
+/* The declaration's lifecycle: declared by attach (not --live), absent
+ * when unplugged, another device at its port refused, the stick back,
+ * a reboot (same uuid, new domid, its devices left on usbback), and
+ * detaches that drop it. */
+static void test_declared(void)
+{
+    host_start(false, "base", "keyboard", "stick", "stick2", NULL);
+    xlusb("usbdev-attach web01 busid=1-2");
+    xlusb("usbdev-attach --live web01 busid=1-1");
+    xlusb("usbdev-attach web01 vendor=0781 product=5567 serial=STICK0002");
+    sysfs_unplug("1-2");
+    xlusb("usb-list web01");
+    xlusb("usb-reconcile -n web01");
+    xlusb("usb-reconcile web01");
+    xlusb("usb-list web01");
+    sysfs_replug("stick", 9);
+    sysfs_set_attr("1-2", "serial", "OTHER0001");
+    xlusb("usb-list web01");
+    xlusb("usb-reconcile");
+    sysfs_set_attr("1-2", "serial", "STICK0001");
+    xlusb("usb-reconcile --dry-run");
+    xlusb("usb-reconcile");
+    xlusb("usb-list -j web01");
+    fakedom_destroy(1);
+    fakedom_create_as(5, "web01", "pv", 1);
+    xlusb("usb-reconcile -n");
+    xlusb("usb-reconcile");
+    xlusb("usb-list");
+    xlusb("usbdev-detach web01 0 1");
+    xlusb("usbctrl-attach --live web01");
+    xlusb("usb-list web01");
+    xlusb("usbctrl-detach web01 0");
+    xlusb("usb-list web01");
+    xlusb("usb-reconcile bogus");
+    transcript_end("declared");
+}
+
 static void test_rebind(void)
 {
     host_start(false, "base", "stick", NULL);
@@ -603,6 +640,7 @@ static const struct test tests[] = {
     { "vendor-product", test_vendor_product },
     { "list-own-devices", test_list_own_devices },
     { "unplugged", test_unplugged },
+    { "declared", test_declared },
     { "rebind", test_rebind },
     { "verbose", test_verbose },
     { "completion", test_completion },

@@ -6,8 +6,13 @@
  *   usb-list:            [ { "domid", "name", "controllers": [
  *                              { "controller": usbctrlinfo,
  *                                "devices": [ { "busid", "device": usbdev,
- *                                               "host": usb_hostdev|null }
- *                              ] } ] } ]
+ *                                               "host": usb_hostdev|null,
+ *                                               "state" }
+ *                              ] } ],
+ *                            "declared_controllers": [ usbctrl ],
+ *                            "declared_devices": [
+ *                              { "declaration": usbdev_decl, "state",
+ *                                "busid": string|null } ] } ]
  *   usb-assignable-list: [ usb_hostdev... ]
  *
  * SPDX-License-Identifier: LGPL-2.1-only
@@ -31,7 +36,19 @@ struct dom_usb {
     libxl_usb_hostdev *hosts;       /* one per device; busid NULL if
                                      * unplugged or unreadable */
     int ndevs;
+    libxl_domain_usb_config decl;   /* what its uuid declares */
+    char **found;                   /* where each declared device is */
+    const char **states;            /* and its state (decl_state) */
 };
+
+/*
+ * A declared device's state: "attached" (as declared), "present" (on the
+ * host, not attached: usb-reconcile attaches it), "absent" (unplugged),
+ * "refused" (another device is at its port), "invalid" (a declaration
+ * the library refuses).
+ */
+static const char *decl_state(const struct dom_usb *d, int j, char **busid_r);
+static const char *str_or(const char *s, const char *dflt);
 
 static void dom_usb_get(uint32_t domid, struct dom_usb *d)
 {
@@ -40,11 +57,17 @@ static void dom_usb_get(uint32_t domid, struct dom_usb *d)
     memset(d, 0, sizeof(*d));
     d->domid = domid;
     d->name = domain_label(domid);
+    libxl_domain_usb_config_init(&d->decl);
     if (libxl_usb_domain_list(ctx, domid, &d->infos, &d->nctrls, &d->devs,
                               &d->busids, &d->ndevs))
         return;     /* the library said why: shown as no controllers */
+    /* none readable: none shown (the library said why) */
+    libxl_usb_declaration_get(ctx, domid, &d->decl);
     d->hosts = calloc(d->ndevs, sizeof(*d->hosts));
-    if (d->ndevs && !d->hosts) {
+    d->found = calloc(d->decl.num_declared_usbdevs, sizeof(*d->found));
+    d->states = calloc(d->decl.num_declared_usbdevs, sizeof(*d->states));
+    if ((d->ndevs && !d->hosts) ||
+        (d->decl.num_declared_usbdevs && (!d->found || !d->states))) {
         perror("xlusb");
         exit(1);
     }
@@ -57,6 +80,8 @@ static void dom_usb_get(uint32_t domid, struct dom_usb *d)
             libxl_usb_hostdev_init(&d->hosts[i]);
         }
     }
+    for (i = 0; i < d->decl.num_declared_usbdevs; i++)
+        d->states[i] = decl_state(d, i, &d->found[i]);
 }
 
 static void dom_usb_free(struct dom_usb *d)
@@ -69,6 +94,11 @@ static void dom_usb_free(struct dom_usb *d)
         free(d->busids[i]);
         libxl_usb_hostdev_dispose(&d->hosts[i]);
     }
+    for (i = 0; i < d->decl.num_declared_usbdevs; i++)
+        free(d->found[i]);
+    free(d->found);
+    free(d->states);
+    libxl_domain_usb_config_dispose(&d->decl);
     free(d->infos);
     free(d->busids);
     free(d->hosts);
@@ -85,6 +115,61 @@ static int dom_usb_find(const struct dom_usb *d, int ctrl, int port)
         if (d->devs[i].ctrl == ctrl && d->devs[i].port == port)
             return i;
     return -1;
+}
+
+/* Index in d->decl.declared_usbdevs of the one at ctrl:port, or -1. */
+static int dom_usb_find_decl(const struct dom_usb *d, int ctrl, int port)
+{
+    int i;
+
+    for (i = 0; i < d->decl.num_declared_usbdevs; i++)
+        if (d->decl.declared_usbdevs[i].ctrl == ctrl &&
+            d->decl.declared_usbdevs[i].port == port)
+            return i;
+    return -1;
+}
+
+static const char *decl_state(const struct dom_usb *d, int j, char **busid_r)
+{
+    const libxl_usbdev_decl *decl = &d->decl.declared_usbdevs[j];
+    int i = dom_usb_find(d, decl->ctrl, decl->port);
+
+    switch (libxl_usbdev_decl_locate(ctx, decl, busid_r)) {
+    case 0:
+        return i >= 0 && !strcmp(d->busids[i], *busid_r) ? "attached"
+                                                         : "present";
+    case ERROR_NOTFOUND:
+        return "absent";
+    case ERROR_DEVICE_EXISTS:
+        return "refused";
+    default:
+        return "invalid";
+    }
+}
+
+/*
+ * The state of the device attached at d->devs[i]: "attached"; or
+ * "unplugged"; "other" (another device than the declared one is at its
+ * busid); "replugged" (a pv port whose device came back on its host
+ * drivers).  All but the first are taken off by usb-reconcile.
+ */
+static const char *dev_state(const struct dom_usb *d, int i)
+{
+    const libxl_usb_hostdev *dev = d->hosts[i].busid ? &d->hosts[i] : NULL;
+    int j = dom_usb_find_decl(d, d->devs[i].ctrl, d->devs[i].port);
+    int c;
+
+    if (!dev)
+        return "unplugged";
+    if (j >= 0 && strcmp(d->states[j], "attached") &&
+        strcmp(d->states[j], "invalid"))
+        return "other";
+    for (c = 0; c < d->nctrls; c++)
+        if (d->infos[c].devid == d->devs[i].ctrl &&
+            d->infos[c].type == LIBXL_USBCTRL_TYPE_PV &&
+            !strstr(str_or(dev->drivers, ""), "usbback"))
+            return "replugged";
+    return "attached";
 }
 
 /* The host device of d->devs[i], or NULL if it is unplugged. */
@@ -185,7 +270,11 @@ static void print_port(const struct dom_usb *d, int ctrl, int port)
     }
     printf(" %-10s", str_or(d->busids[i], "?"));
     dev = dom_usb_host(d, i);
-    if (dev) {
+    if (!strcmp(dev_state(d, i), "other"))
+        printf(" (not the declared device)\n");
+    else if (!strcmp(dev_state(d, i), "replugged"))
+        printf(" (plugged in again, not attached)\n");
+    else if (dev) {
         printf(" Bus %03d Device %03d  ID %04x:%04x  ",
                (int)dev->hostbus, (int)dev->hostaddr, dev->idvendor,
                dev->idproduct);
@@ -193,6 +282,36 @@ static void print_port(const struct dom_usb *d, int ctrl, int port)
         putchar('\n');
     } else
         printf(" (unplugged)\n");
+}
+
+/* What the domain's uuid declares, if anything, and where it is. */
+static void print_declared(const struct dom_usb *d)
+{
+    const libxl_device_usbctrl *c;
+    const libxl_usbdev_decl *decl;
+    int i;
+
+    if (!d->decl.num_declared_usbctrls && !d->decl.num_declared_usbdevs)
+        return;
+    printf("Declared (xlusb usb-reconcile makes it so):\n");
+    for (i = 0; i < d->decl.num_declared_usbctrls; i++) {
+        c = &d->decl.declared_usbctrls[i];
+        printf("  Controller %d: %s, %d ports\n", c->devid,
+               str_or(libxl_usbctrl_type_to_string(c->type), "?"), c->ports);
+    }
+    for (i = 0; i < d->decl.num_declared_usbdevs; i++) {
+        decl = &d->decl.declared_usbdevs[i];
+        printf("  %d:%d %-10s ID %04x:%04x  serial ", decl->ctrl,
+               decl->port, str_or(decl->busid, "?"), decl->idvendor,
+               decl->idproduct);
+        print_shown(str_or(decl->serial, "-"));
+        printf("  by %s  %s", str_or(
+               libxl_usbdev_decl_mode_to_string(decl->mode), "?"),
+               d->states[i]);
+        if (d->found[i] && strcmp(d->found[i], str_or(decl->busid, "")))
+            printf(" at %s", d->found[i]);
+        putchar('\n');
+    }
 }
 
 static void print_dom_usb(const struct dom_usb *d)
@@ -203,6 +322,7 @@ static void print_dom_usb(const struct dom_usb *d)
     printf("Domain %s (id %u):\n", d->name, d->domid);
     if (!d->nctrls) {
         printf("  no USB controllers\n");
+        print_declared(d);
         return;
     }
     printf("%-6s %-12s %-3s %-5s %-7s %s\n", "Devid", "Type", "BE",
@@ -215,6 +335,7 @@ static void print_dom_usb(const struct dom_usb *d)
         for (port = 1; port <= info->ports; port++)
             print_port(d, info->devid, port);
     }
+    print_declared(d);
 }
 
 /*----- JSON -----*/
@@ -254,6 +375,31 @@ static yajl_gen_status gen_devices(yajl_gen g, const struct dom_usb *d,
         if (!s) s = dev ? libxl_usb_hostdev_gen_json(g,
                                                      (libxl_usb_hostdev *)dev)
                         : yajl_gen_null(g);
+        if (!s) s = gen_key_str(g, "state", dev_state(d, i));
+        if (!s) s = yajl_gen_map_close(g);
+    }
+    return s ? s : yajl_gen_array_close(g);
+}
+
+static yajl_gen_status gen_declared(yajl_gen g, const struct dom_usb *d)
+{
+    yajl_gen_status s;
+    int i;
+
+    s = gen_key(g, "declared_controllers");
+    if (!s) s = yajl_gen_array_open(g);
+    for (i = 0; !s && i < d->decl.num_declared_usbctrls; i++)
+        s = libxl_device_usbctrl_gen_json(g, &d->decl.declared_usbctrls[i]);
+    if (!s) s = yajl_gen_array_close(g);
+    if (!s) s = gen_key(g, "declared_devices");
+    if (!s) s = yajl_gen_array_open(g);
+    for (i = 0; !s && i < d->decl.num_declared_usbdevs; i++) {
+        s = yajl_gen_map_open(g);
+        if (!s) s = gen_key(g, "declaration");
+        if (!s) s = libxl_usbdev_decl_gen_json(g,
+                                               &d->decl.declared_usbdevs[i]);
+        if (!s) s = gen_key_str(g, "state", d->states[i]);
+        if (!s) s = gen_key_str(g, "busid", d->found[i]);
         if (!s) s = yajl_gen_map_close(g);
     }
     return s ? s : yajl_gen_array_close(g);
@@ -279,6 +425,7 @@ static yajl_gen_status gen_dom_usb(yajl_gen g, const struct dom_usb *d)
         if (!s) s = yajl_gen_map_close(g);
     }
     if (!s) s = yajl_gen_array_close(g);
+    if (!s) s = gen_declared(g, d);
     return s ? s : yajl_gen_map_close(g);
 }
 
@@ -316,14 +463,15 @@ static int json_close(yajl_gen g, yajl_gen_status s)
 
 /*----- the commands -----*/
 
-/* The domains of usb-list: those named, or all that have controllers. */
+/* The domains of usb-list: those named, or all that have controllers or
+ * declare some. */
 static int list_domains(char **specs, int n, uint32_t **domids_r,
                         int *num_r)
 {
     int i;
 
     if (!n) {
-        *domids_r = libxl_usb_list_domains(ctx, num_r);
+        *domids_r = libxl_usb_reconcile_domains(ctx, num_r);
         return 0;
     }
     *domids_r = calloc(n, sizeof(**domids_r));

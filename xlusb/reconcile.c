@@ -27,25 +27,28 @@ static int reconcile_one(uint32_t domid)
 
 int main_usb_reconcile(int argc, char **argv)
 {
-    uint32_t domid, *domids;
-    int i, n, status = 0;
+    uint32_t *domids;
+    int i, n = 1, status = 0;
 
     log_actions();
     if (ctx_open())
         return 1;
     if (argc) {
-        if (find_domain(argv[0], &domid))
+        domids = malloc(sizeof(*domids));
+        if (!domids || find_domain(argv[0], domids)) {
+            free(domids);
             return 1;
-        status = reconcile_one(domid);
+        }
     } else {
         domids = libxl_usb_reconcile_domains(ctx, &n);
-        for (i = 0; i < n; i++)
-            status |= reconcile_one(domids[i]);
-        free(domids);
     }
+    /* first what dead domains left, which a rebooted one may want back */
     if (libxl_usb_release_orphans(ctx, dry_run))
         status = fail("could not give back every device of the domains"
                       " that are gone; see the messages above");
+    for (i = 0; i < n; i++)
+        status |= reconcile_one(domids[i]);
+    free(domids);
     return status;
 }
 
