@@ -624,6 +624,9 @@ static void test_completion(void)
     complete("xlusb usb-list ");
     complete("xlusb usb-assignable-list -");
     complete("xlusb usb-rebind ");
+    complete("xlusb usbdev-attach --l");
+    complete("xlusb usb-reconcile ");
+    complete("xlusb usb-reconcile -n w");
     transcript_end("completion");
 }
 
