@@ -884,6 +884,31 @@ static int usb_op_check_domain(libxl__gc *gc, const usb_op *op)
     return ERROR_DOMAIN_NOTFOUND;
 }
 
+/* libxl__usb_config_repair: the lock taken, the configuration brought
+ * up to date with xenstore. */
+static void usb_repair_locked(libxl__egc *egc, usb_op *op)
+{
+    STATE_AO_GC(op->ao);
+
+    usb_op_complete(egc, op, op->uuid ? usb_config_sync(gc, op) : 0);
+}
+
+int libxl__usb_config_repair(libxl_ctx *ctx, uint32_t domid)
+{
+    AO_CREATE(ctx, domid, NULL);
+    EGC_INIT(ctx);
+    usb_op *op;
+
+    GCNEW(op);
+    usb_op_init(op);
+    op->ao = ao;
+    op->domid = domid;
+    op->locked = usb_repair_locked;
+    usb_op_start(egc, op);
+    EGC_FREE;
+    return AO_INPROGRESS;
+}
+
 /*----- the device model (QEMU, over QMP) -----*/
 
 /*
@@ -1472,7 +1497,18 @@ typedef struct {
 static void usbctrl_add_locked(libxl__egc *egc, usb_op *op)
 {
     usbctrl_add_op *cao = CONTAINER_OF(op, *cao, op);
+    STATE_AO_GC(op->ao);
+    int rc;
 
+    if (op->flags & LIBXL__USB_IF_DECLARED) {
+        rc = usb_op_check_domain(gc, op);
+        if (!rc) rc = libxl__usb_decl_check(gc, op->uuid,
+                                            cao->uas.usbctrl->devid, 0, NULL);
+        if (rc) {
+            usb_op_complete(egc, op, rc);
+            return;
+        }
+    }
     usbctrl_add_start(egc, &cao->uas);
 }
 
@@ -2085,6 +2121,11 @@ static void usbdev_add_locked(libxl__egc *egc, usb_op *op)
     }
     rc = usbdev_find_busid(gc, domid, usbdev, &das->busid);
     if (rc) goto out;
+    if (op->flags & LIBXL__USB_IF_DECLARED) {
+        rc = libxl__usb_decl_check(gc, op->uuid, usbdev->ctrl, usbdev->port,
+                                   das->busid);
+        if (rc) goto out;
+    }
     rc = usbdev_take_port(gc, das, usbdev->ctrl, &o);
     if (rc) goto out;
     if (o.domid == domid && o.attaching) {

@@ -304,6 +304,39 @@ int libxl_usbdev_decl_locate(libxl_ctx *ctx, const libxl_usbdev_decl *d,
     return rc;
 }
 
+int libxl__usb_decl_check(libxl__gc *gc, const char *uuid, int ctrl,
+                          int port, const char *busid)
+{
+    libxl_domain_usb_config cfg;
+    const libxl_usbdev_decl *d;
+    const char *where;
+    bool declared = false;
+    int i, rc;
+
+    libxl_domain_usb_config_init(&cfg);
+    rc = libxl__get_domain_usb_config(gc, uuid, &cfg);
+    if (rc) goto out;
+    for (i = 0; !port && i < cfg.num_declared_usbctrls; i++)
+        declared |= cfg.declared_usbctrls[i].devid == ctrl;
+    for (i = 0; port && i < cfg.num_declared_usbdevs; i++) {
+        d = &cfg.declared_usbdevs[i];
+        declared |= d->ctrl == ctrl && d->port == port &&
+                    usbdev_decl_is_valid(gc, INVALID_DOMID, d) &&
+                    !usbdev_decl_where(gc, d, &where) &&
+                    !strcmp(where, busid);
+    }
+    if (!declared) {
+        LOG(INFO, "USB controller %d%s%s%s is no longer declared; left "
+            "alone", ctrl, port ? " port " : "",
+            port ? GCSPRINTF("%d", port) : "", port ? GCSPRINTF(" (%s)",
+            busid) : "");
+        rc = ERROR_ABORTED;
+    }
+out:
+    libxl_domain_usb_config_dispose(&cfg);
+    return rc;
+}
+
 typedef struct {
     libxl_ctx *ctx;
     uint32_t domid;
@@ -371,10 +404,11 @@ static void reconcile_ctrls(libxl__gc *gc, usb_reconcile_state *rs)
         libxl_device_usbctrl_init(&c);
         libxl_device_usbctrl_copy(rs->ctx, &c, d);
         rc = libxl_device_usbctrl_add_flags(rs->ctx, domid, &c,
-                                            LIBXL_USB_LIVE, NULL);
+                 LIBXL_USB_LIVE | LIBXL__USB_IF_DECLARED, NULL);
         libxl_device_usbctrl_dispose(&c);
         if (rc == ERROR_NOTFOUND && d->type == LIBXL_USBCTRL_TYPE_DEVICEMODEL)
             rc = ERROR_NOT_READY;       /* no QEMU answers yet */
+        if (rc == ERROR_ABORTED) continue;      /* undeclared meanwhile */
         if (rc) {
             reconcile_fail(rs, rc);
             continue;
@@ -440,6 +474,7 @@ static void reconcile_take_off(libxl__gc *gc, usb_reconcile_state *rs)
         }
         rc = libxl_device_usbdev_remove_flags(rs->ctx, domid,
                  &rs->usbdevs[i], LIBXL_USB_LIVE, NULL);
+        if (rc == ERROR_NOTFOUND) continue;     /* detached meanwhile */
         if (rc) {
             reconcile_fail(rs, rc);
             continue;
@@ -515,8 +550,9 @@ static void reconcile_attach(libxl__gc *gc, usb_reconcile_state *rs,
                                 &u.u.hostdev.hostaddr);
     if (!rc)
         rc = libxl_device_usbdev_add_flags(rs->ctx, domid, &u,
-                                           LIBXL_USB_LIVE, NULL);
+                 LIBXL_USB_LIVE | LIBXL__USB_IF_DECLARED, NULL);
     libxl_device_usbdev_dispose(&u);
+    if (rc == ERROR_ABORTED) return;            /* undeclared meanwhile */
     if (rc) {
         reconcile_fail(rs, rc);
         return;
@@ -561,7 +597,9 @@ int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run)
     int i, rc;
 
     libxl_domain_usb_config_init(&rs.cfg);
-    rc = libxl_usb_declaration_get(ctx, domid, &rs.cfg);
+    /* what a killed run left in the configuration's mirror, repaired */
+    rc = libxl__usb_config_repair(ctx, domid);
+    if (!rc) rc = libxl_usb_declaration_get(ctx, domid, &rs.cfg);
     if (rc) goto out;
     rc = reconcile_read(gc, &rs);
     if (rc) goto out;

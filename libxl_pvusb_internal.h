@@ -133,6 +133,20 @@ _hidden int libxl__remove_domain_usb_config(libxl__gc *gc, const char *uuid);
 
 /*----- the declaration (libxl_pvusb_decl.c) -----*/
 
+/*
+ * An operation's flag beside LIBXL_USB_*: reconcile's add goes ahead only
+ * if, under the lock, the declaration still has it (libxl__usb_decl_check):
+ * a detach typed meanwhile has the last word.
+ */
+#define LIBXL__USB_IF_DECLARED (1u << 31)
+/* Does uuid's declaration have controller ctrl (port 0), or at ctrl:port
+ * the device at busid?  ERROR_NOTFOUND (logged) if no longer. */
+_hidden int libxl__usb_decl_check(libxl__gc *gc, const char *uuid, int ctrl,
+                                  int port, const char *busid);
+/* Takes domid's lock and repairs its configuration (usb_config_sync):
+ * what reconcile does first, after a killed run. */
+_hidden int libxl__usb_config_repair(libxl_ctx *ctx, uint32_t domid);
+
 /* Is the qusb controller's QEMU there?  *path_r: where it says so. */
 _hidden bool libxl__usbctrl_qusb_is_served(libxl__gc *gc, uint32_t domid,
                                            const libxl_device_usbctrl *usbctrl,

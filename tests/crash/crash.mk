@@ -1,5 +1,5 @@
 # make check-crash: the crash points suite (tests/crash/test-crash.c).
-# Every mutating step of six operations is a crash point: the operation
+# Every mutating step of eight operations is a crash point: the operation
 # is killed there (tests/crash/killat.so), run once more, and the whole
 # host must be consistent.  Not part of make check: it runs each
 # operation some hundred times.  Included by the top-level Makefile after
@@ -10,7 +10,8 @@ CRASH_BIN  := $(CRASH_DIR)/bin/test-crash
 # One program per operation (links to test-crash, which runs the test its
 # name ends with), so that prove -j2 keeps both cores busy; the longest
 # first.
-CRASH_OPS  := usbctrl-detach destroy-all usbdev-attach-autoctrl killat \
+CRASH_OPS  := usbctrl-detach destroy-all usb-reconcile-reboot \
+              usbdev-attach-autoctrl killat usb-reconcile-replug \
               usbdev-detach-composite usbdev-attach-composite \
               usbdev-attach-keyboard
 CRASH_PROGS := $(addprefix $(CRASH_DIR)/bin/crash-,$(CRASH_OPS))

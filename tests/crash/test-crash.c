@@ -97,7 +97,8 @@ static const struct device devices[NUM_DEVICES] = {
 
 struct op {
     const char *name;
-    const char *setup[5];       /* xlusb commands making the pre-state */
+    const char *setup[7];       /* xlusb commands making the pre-state
+                                 * (make_prestate) */
     const char *cmd;            /* "xlusb ..." or "destroy-all <domid>" */
     bool attach;                /* recovery means attached, else released */
     int ctrl_of[NUM_DEVICES];   /* each device's controller after, or
@@ -132,6 +133,21 @@ static const struct op ops[] = {
         "usbdev-attach web01 busid=1-2 controller=1" },
       "destroy-all 1", false,
       { RELEASED, RELEASED, RELEASED }, 0, { 0 } },
+    /* a reboot: the declared controller made again, both devices
+     * attached again */
+    { "usb-reconcile-reboot",
+      { "usbctrl-attach web01", "usbdev-attach web01 busid=2-1 controller=0",
+        "usbdev-attach web01 busid=1-2 controller=0", "=destroy-all 1",
+        "!reboot" },
+      "xlusb usb-reconcile web01", true,
+      { RELEASED, 0, 0 }, 1, { 0 } },
+    /* the stick plugged in again (onto its host drivers): taken off and
+     * attached again */
+    { "usb-reconcile-replug",
+      { "usbctrl-attach web01", "usbdev-attach web01 busid=2-1 controller=0",
+        "usbdev-attach web01 busid=1-2 controller=0", "!replug-stick" },
+      "xlusb usb-reconcile", true,
+      { RELEASED, 0, 0 }, 1, { 0 } },
 };
 
 /* The invariants, for the tally of failures (see the top comment). */
@@ -364,14 +380,31 @@ static bool exited_ok(int status)
     return WIFEXITED(status) && !WEXITSTATUS(status);
 }
 
-/* The operation's pre-state, made by plain xlusb commands. */
+/* The operation's pre-state, made by plain xlusb commands; "=<cmd>":
+ * that command (child_init's); "!reboot": the domain dies and is created
+ * again with its uuid (and, here, its domid); "!replug-stick": the stick
+ * unplugged and plugged in again (the kernel gives it its host drivers;
+ * the same address, which the invariants know it by). */
 static void make_prestate(const struct op *op)
 {
     char buf[256], *out;
     int i, status;
 
     for (i = 0; op->setup[i]; i++) {
-        snprintf(buf, sizeof(buf), "xlusb %s", op->setup[i]);
+        if (!strcmp(op->setup[i], "!reboot")) {
+            fakedom_destroy(DOMID);
+            fakedom_create(DOMID, DOMNAME, "pv");
+            continue;
+        }
+        if (!strcmp(op->setup[i], "!replug-stick")) {
+            sysfs_unplug(devices[STICK].busid);
+            sysfs_replug("stick", devices[STICK].addr);
+            continue;
+        }
+        if (op->setup[i][0] == '=')
+            snprintf(buf, sizeof(buf), "%s", op->setup[i] + 1);
+        else
+            snprintf(buf, sizeof(buf), "xlusb %s", op->setup[i]);
         status = run_plain(buf, &out);
         if (!exited_ok(status))
             tap_bail(__FILE__, __LINE__, "pre-state: %s: status %#x:\n%s",
@@ -1231,6 +1264,8 @@ static void test_autoctrl(void) { crash_points(&ops[2]); }
 static void test_usbdev_detach(void) { crash_points(&ops[3]); }
 static void test_usbctrl_detach(void) { crash_points(&ops[4]); }
 static void test_destroy_all(void) { crash_points(&ops[5]); }
+static void test_reconcile_reboot(void) { crash_points(&ops[6]); }
+static void test_reconcile_replug(void) { crash_points(&ops[7]); }
 
 static const struct test tests[] = {
     { "killat", test_killat },
@@ -1240,6 +1275,8 @@ static const struct test tests[] = {
     { "usbdev-detach-composite", test_usbdev_detach },
     { "usbctrl-detach", test_usbctrl_detach },
     { "destroy-all", test_destroy_all },
+    { "usb-reconcile-reboot", test_reconcile_reboot },
+    { "usb-reconcile-replug", test_reconcile_replug },
 };
 
 /* Run as "crash-<op>", the program runs the test named <op> only. */
