@@ -1017,6 +1017,108 @@ static void test_same_dev(void)
     CHECK_INT_EQ(t.bad, 0);
 }
 
+/*----- reconcile beside the command line -----*/
+
+#define RECONCILE_DEVS 4
+#define RECONCILES 3
+
+/* What a toolstack destroying domid does for its USB, on this round's
+ * xenstored. */
+static void destroy_all(uint32_t domid)
+{
+    xentoollog_logger_stdiostream *lg =
+        xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+    libxl_ctx *ctx;
+
+    ASSERT(lg);
+    ASSERT_INT_EQ(libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
+                                  (xentoollog_logger *)lg), 0);
+    ASSERT_INT_EQ(libxl_device_usbctrl_destroy_all(ctx, domid, NULL), 0);
+    libxl_ctx_free(ctx);
+    xtl_logger_destroy((xentoollog_logger *)lg);
+}
+
+/*
+ * DOM declares 3-1..3-4 on its controller 0 and reboots (its devices
+ * given back, its declaration kept, the same uuid); then at once three
+ * `usb-reconcile web01` and, for each device, `usbdev-attach` to OTHER.
+ * Each device must end on exactly one port (DOM's or OTHER's), never two;
+ * an attach that said yes must hold.
+ */
+static void reconcile_round(struct tally *t)
+{
+    char busid[16];
+    struct host_view v;
+    struct batch b;
+    int dev_of[RECONCILES + RECONCILE_DEVS];    /* 0: a reconcile */
+    int k, held;
+
+    host_up(false);
+    xlusb_now("usbctrl-attach %d ports=8", DOM);
+    for (k = 1; k <= RECONCILE_DEVS; k++)
+        xlusb_now("usbdev-attach %d hostbus=%d hostaddr=%d controller=0 "
+                  "port=%d", DOM, BUS, k + 1, k);
+    destroy_all(DOM);
+    fakedom_destroy(DOM);
+    fakedom_create(DOM, "web01", "pv");
+    xlusb_now("usbctrl-attach %d ports=8", OTHER);
+    batch_init(&b);
+    for (k = 1; k <= RECONCILES + RECONCILE_DEVS; k++) {
+        /* the order of the forks changes each round */
+        int j = (k + round_no) % (RECONCILES + RECONCILE_DEVS) + 1;
+
+        dev_of[k - 1] = j <= RECONCILES ? 0 : j - RECONCILES;
+        if (!dev_of[k - 1])
+            batch_add(&b, 0, "usb-reconcile web01");
+        else
+            batch_add(&b, 0, "usbdev-attach %d hostbus=%d hostaddr=%d",
+                      OTHER, BUS, dev_of[k - 1] + 1);
+    }
+    batch_run(&b);
+    host_view_read(&v);
+    for (k = 0; k < b.n; k++) {
+        if (!dev_of[k]) {
+            t->won += proc_ok(&b.p[k]);     /* reconciles that got all */
+            continue;
+        }
+        snprintf(busid, sizeof(busid), "%d-%d", BUS, dev_of[k]);
+        tally_attach(t, &b.p[k], &v, busid, OTHER);
+    }
+    for (k = 1; k <= RECONCILE_DEVS; k++) {
+        snprintf(busid, sizeof(busid), "%d-%d", BUS, k);
+        held = holders_of(&v, busid);
+        t->doubled += held > 1;
+        t->not_one += held != 1;
+        t->used += is_held_by(&v, busid, DOM);
+    }
+    t->bad += check_state(&v) > 0;
+    batch_free(&b);
+    host_down();
+}
+
+static void test_reconcile(void)
+{
+    const char *name = "reconcile-beside-attach";
+    struct tally t = { .rounds = rounds_from_env(20) };
+    long long t0 = now_ms();
+
+    host_init();
+    for (round_no = 1; round_no <= t.rounds; round_no++)
+        reconcile_round(&t);
+    figures(name, "rounds %d, attaches to the other domain %d, failed %d, "
+            "lost %d, devices back on the declaring domain %d of %d, "
+            "double %d, devices not on exactly one port %d, reconciles "
+            "that got everything %d of %d, inconsistent rounds %d, %lld ms",
+            t.rounds, t.attaches, t.failed, t.lost, t.used,
+            t.rounds * RECONCILE_DEVS, t.doubled, t.not_one, t.won,
+            t.rounds * RECONCILES, t.bad, now_ms() - t0);
+    failure_figures(name, &t);
+    CHECK_INT_EQ(t.doubled, 0);
+    CHECK_INT_EQ(t.not_one, 0);
+    CHECK_INT_EQ(t.lost, 0);
+    CHECK_INT_EQ(t.bad, 0);
+}
+
 /*----- a backend that never answers -----*/
 
 #define SILENT_PROCS 4
@@ -1104,6 +1206,7 @@ static const struct test tests[] = {
     { "one device, two domains, two processes", test_same_dev },
     { "silent backend: 4 parallel attaches, nothing lost",
       test_silent },
+    { "reconcile beside attaches to another domain", test_reconcile },
 };
 
 int main(int argc, char **argv)
