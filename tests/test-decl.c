@@ -29,6 +29,9 @@ struct log_keeper {
     xentoollog_logger vtable;
     char *text;
     size_t len;
+    /* once a message has hook_on: hook() (then forgotten) */
+    const char *hook_on;
+    void (*hook)(void);
 };
 
 static void keep_message(xentoollog_logger *lg, xentoollog_level level,
@@ -46,6 +49,10 @@ static void keep_message(xentoollog_logger *lg, xentoollog_level level,
     ASSERT(k->text);
     k->len += sprintf(k->text + k->len, "%s: %s\n",
                       xtl_level_to_string(level), msg);
+    if (k->hook_on && strstr(msg, k->hook_on)) {
+        k->hook_on = NULL;
+        k->hook();
+    }
     free(msg);
 }
 
@@ -256,6 +263,8 @@ static void test_declared_serial(void)
 
 /*----- reconcile -----*/
 
+static void write_decl(const char *json);
+
 /* GUEST dies (its toolstack removes its entries) and comes back with its
  * uuid as REBOOTED, without USB. */
 static void reboot_guest(libxl_ctx *ctx)
@@ -298,6 +307,31 @@ static void test_reboot(void)
     CHECK_INT_EQ(libxl_usb_reconcile(ctx, REBOOTED, 0), 0);
     CHECK_INT_EQ(log_count("attached"), 0);
     CHECK_INT_EQ(log_count("re-created"), 0);
+}
+
+/* The administrator drops the device's declaration (here: while
+ * reconcile makes the controller, before it attaches the device). */
+static void drop_stick_decl(void)
+{
+    write_decl("{\"declared_usbctrls\":[{\"type\":\"pv\",\"devid\":0,"
+               "\"version\":2,\"ports\":4}]}");
+}
+
+static void test_undeclared_meanwhile(void)
+{
+    libxl_ctx *ctx = setup_stick(0);
+
+    reboot_guest(ctx);
+    log_reset();
+    keeper.hook_on = "re-created USB controller 0";
+    keeper.hook = drop_stick_decl;
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, REBOOTED, 0), 0);
+    CHECK_NULL(keeper.hook_on);
+    CHECK_INT_EQ(log_count("port 1 (1-2) is no longer declared; left "
+                           "alone"), 1);
+    CHECK_INT_EQ(log_count("attached USB device"), 0);
+    CHECK_XS(port_path(REBOOTED, 1), "");
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
 }
 
 static void test_unplug_replug(void)
@@ -622,6 +656,8 @@ static const struct test tests[] = {
     { "declared by serial; a device without one by its port",
       test_declared_serial },
     { "reboot: controller made again, device attached again", test_reboot },
+    { "a declaration dropped meanwhile is not attached",
+      test_undeclared_meanwhile },
     { "unplug: taken off, declaration kept; replug: back", test_unplug_replug },
     { "replug unseen: taken off and attached again", test_replug_unseen },
     { "another device at the declared port: refused",
