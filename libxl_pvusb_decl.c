@@ -105,26 +105,22 @@ static int usbdev_decl_make(libxl__gc *gc, unsigned int flags,
                             const libxl_device_usbdev *usbdev,
                             const char *busid, libxl_usbdev_decl *d)
 {
-    libxl_usb_hostdev h;
+    char *serial;
     int rc;
 
-    libxl_usb_hostdev_init(&h);
-    rc = libxl__usbhost_read(gc, busid, &h);
-    if (rc) goto out;
+    rc = libxl__usbhost_ids(gc, busid, &d->idvendor, &d->idproduct,
+                            &serial);
+    if (rc) return rc;
     d->ctrl = usbdev->ctrl;
     d->port = usbdev->port;
     d->busid = libxl__strdup(NOGC, busid);
-    d->idvendor = h.idvendor;
-    d->idproduct = h.idproduct;
-    d->serial = libxl__strdup(NOGC, h.serial);
-    d->mode = (flags & LIBXL_USB_FOLLOW_SERIAL) && h.serial
+    d->serial = libxl__strdup(NOGC, serial);
+    d->mode = (flags & LIBXL_USB_FOLLOW_SERIAL) && serial
               ? LIBXL_USBDEV_DECL_MODE_SERIAL : LIBXL_USBDEV_DECL_MODE_PORT;
-    if ((flags & LIBXL_USB_FOLLOW_SERIAL) && !h.serial)
+    if ((flags & LIBXL_USB_FOLLOW_SERIAL) && !serial)
         LOG(WARN, "USB device %s has no serial: declared by its port",
             busid);
-out:
-    libxl_usb_hostdev_dispose(&h);
-    return rc;
+    return 0;
 }
 
 int libxl__usb_decl_change(libxl__gc *gc, libxl_domain_usb_config *cfg,
@@ -241,16 +237,12 @@ static bool usbdev_decl_is_valid(libxl__gc *gc, uint32_t domid,
 static bool usbdev_decl_matches(libxl__gc *gc, const libxl_usbdev_decl *d,
                                 const char *busid)
 {
-    libxl_usb_hostdev h;
-    bool match;
+    uint16_t vendor, product;
+    char *serial;
 
-    libxl_usb_hostdev_init(&h);
-    match = !libxl__usbhost_read(gc, busid, &h) &&
-            h.idvendor == d->idvendor && h.idproduct == d->idproduct &&
-            (d->serial ? h.serial && !strcmp(h.serial, d->serial)
-                       : !h.serial);
-    libxl_usb_hostdev_dispose(&h);
-    return match;
+    return !libxl__usbhost_ids(gc, busid, &vendor, &product, &serial) &&
+           vendor == d->idvendor && product == d->idproduct &&
+           (d->serial ? serial && !strcmp(serial, d->serial) : !serial);
 }
 
 static bool usbhost_is_present(libxl__gc *gc, const char *busid)

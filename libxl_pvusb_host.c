@@ -601,9 +601,27 @@ int libxl__usbhost_read(libxl__gc *gc, const char *busid,
     return 0;
 }
 
+int libxl__usbhost_ids(libxl__gc *gc, const char *busid, uint16_t *vendor_r,
+                       uint16_t *product_r, char **serial_r)
+{
+    long vendor, product;
+    int rc;
+
+    rc = sysfs_read_attr_int(gc, busid, "idVendor", 16, 0xffff, &vendor);
+    if (!rc)
+        rc = sysfs_read_attr_int(gc, busid, "idProduct", 16, 0xffff,
+                                 &product);
+    if (rc) return rc;
+    *vendor_r = vendor;
+    *product_r = product;
+    if (sysfs_read_attr(gc, busid, "serial", serial_r))
+        *serial_r = NULL;
+    return 0;
+}
+
 /* Does busid have vendor:product (and serial, if not NULL)? */
-bool libxl__usbhost_has_id(libxl__gc *gc, const char *busid, long vendor,
-                           long product, const char *serial)
+static bool usb_has_id(libxl__gc *gc, const char *busid, long vendor,
+                       long product, const char *serial)
 {
     long v, p;
     char *sn;
@@ -628,8 +646,7 @@ static int usb_find_by_id(libxl__gc *gc, const libxl_usb_hostdev *want,
 
     rc = sysfs_usb_list(gc, NULL, &devs, &num);
     for (i = 0; !rc && i < num; i++) {
-        if (!libxl__usbhost_has_id(gc, devs[i], want->idvendor,
-                                   want->idproduct, sn))
+        if (!usb_has_id(gc, devs[i], want->idvendor, want->idproduct, sn))
             continue;
         rc = libxl__usbhost_busaddr(gc, devs[i], &bus, &addr);
         if (rc) break;

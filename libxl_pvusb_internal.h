@@ -59,10 +59,10 @@ _hidden int libxl__usbhost_find(libxl__gc *gc, const libxl_usb_hostdev *want,
 /* hostbus/hostaddr of a present device; 0/0 if it is unplugged. */
 _hidden int libxl__usbhost_busaddr(libxl__gc *gc, const char *busid,
                                    uint8_t *bus_r, uint8_t *addr_r);
-/* Does busid have vendor:product (and serial, if not NULL)? */
-_hidden bool libxl__usbhost_has_id(libxl__gc *gc, const char *busid,
-                                   long vendor, long product,
-                                   const char *serial);
+/* busid's ids, and its serial (gc'd; NULL if it has none). */
+_hidden int libxl__usbhost_ids(libxl__gc *gc, const char *busid,
+                               uint16_t *vendor_r, uint16_t *product_r,
+                               char **serial_r);
 _hidden int libxl__usbhost_is_hub(libxl__gc *gc, const char *busid,
                                   bool *hub_r);
 /* Fills h (initialised) with what sysfs says of busid; the ownership
