@@ -398,6 +398,12 @@ static void reconcile_ctrls(libxl__gc *gc, usb_reconcile_state *rs)
         rc = libxl_device_usbctrl_add_flags(rs->ctx, domid, &c,
                  LIBXL_USB_LIVE | LIBXL__USB_IF_DECLARED, NULL);
         libxl_device_usbctrl_dispose(&c);
+        /* another reconcile made it meanwhile */
+        libxl_device_usbctrl_init(&c);
+        if (rc == ERROR_DEVICE_EXISTS &&
+            !libxl_devid_to_device_usbctrl(rs->ctx, domid, d->devid, &c))
+            rc = ERROR_ABORTED;
+        libxl_device_usbctrl_dispose(&c);
         if (rc == ERROR_NOTFOUND && d->type == LIBXL_USBCTRL_TYPE_DEVICEMODEL)
             rc = ERROR_NOT_READY;       /* no QEMU answers yet */
         if (rc == ERROR_ABORTED) continue;      /* undeclared meanwhile */
@@ -488,6 +494,20 @@ static int reconcile_attached_at(usb_reconcile_state *rs, int ctrl, int port)
     return -1;
 }
 
+/* Is busid at d's ctrl:port now? */
+static bool reconcile_is_there(usb_reconcile_state *rs,
+                               const libxl_usbdev_decl *d, const char *busid)
+{
+    char *held = NULL;
+    bool there;
+
+    there = !libxl_ctrlport_to_usb_busid(rs->ctx, rs->domid, d->ctrl,
+                                         d->port, &held) &&
+            !strcmp(held, busid);
+    free(held);
+    return there;
+}
+
 static void reconcile_attach(libxl__gc *gc, usb_reconcile_state *rs,
                              const libxl_usbdev_decl *d)
 {
@@ -545,6 +565,8 @@ static void reconcile_attach(libxl__gc *gc, usb_reconcile_state *rs,
                  LIBXL_USB_LIVE | LIBXL__USB_IF_DECLARED, NULL);
     libxl_device_usbdev_dispose(&u);
     if (rc == ERROR_ABORTED) return;            /* undeclared meanwhile */
+    if (rc == ERROR_DEVICE_EXISTS && reconcile_is_there(rs, d, busid))
+        return;                 /* another reconcile attached it meanwhile */
     if (rc) {
         reconcile_fail(rs, rc);
         return;

@@ -101,16 +101,13 @@ static void test_layout(void)
 
 static void setup(void)
 {
-    static char state_dir[160];
 
     require_adapter();
     xs_start();
     fakedom_create(1, "guest1", "pv");
     sysfs_setup("keyboard");
     sysfs_setup("stick");
-    snprintf(state_dir, sizeof(state_dir), "%s/state", sysfs_root());
-    ASSERT(!mkdir(state_dir, 0700));
-    setenv("LIBXL_PVUSB_STATE_DIR", state_dir, 1);
+    test_state_dir();
     simbackend_start(false);
 }
 

@@ -20,31 +20,19 @@
 
 static libxl_ctx *setup(void)
 {
-    static char state_dir[160];
 
     xs_start();
     fakedom_create(GUEST, "guest1", "pv");
     sysfs_setup("keyboard");
     sysfs_setup("stick");
-    snprintf(state_dir, sizeof(state_dir), "%s/state", sysfs_root());
-    ASSERT(!mkdir(state_dir, 0700));
-    setenv("LIBXL_PVUSB_STATE_DIR", state_dir, 1);
+    test_state_dir();
     simbackend_start(false);
     return test_ctx();
 }
 
 static int add_ctrl(libxl_ctx *ctx, int devid)
 {
-    libxl_device_usbctrl c;
-    int rc;
-
-    libxl_device_usbctrl_init(&c);
-    c.type = LIBXL_USBCTRL_TYPE_PV;
-    c.devid = devid;
-    c.ports = 4;
-    rc = libxl_device_usbctrl_add(ctx, GUEST, &c, NULL);
-    libxl_device_usbctrl_dispose(&c);
-    return rc;
+    return usbctrl_add_at(ctx, GUEST, devid, LIBXL_USBCTRL_TYPE_PV, 4, 0, 0);
 }
 
 /* A device as xl's usbdev-attach and libvirt's libxlMakeUSB make it:

@@ -21,7 +21,7 @@
 #define REBOOTED 5          /* GUEST after its reboot */
 #define STICK_INTF "1-2:1.0"
 
-static char state_dir[64];
+static const char *state_dir;
 
 /*----- a logger that keeps what it is told -----*/
 
@@ -97,56 +97,9 @@ static libxl_ctx *setup(void)
     fakedom_create(OTHER, "guest2", "pv");
     for (i = 0; i < ARRAY_LEN(trees); i++)
         sysfs_setup(trees[i]);
-    snprintf(state_dir, sizeof(state_dir), "%s/state", sysfs_root());
-    ASSERT(!mkdir(state_dir, 0700));
-    setenv("LIBXL_PVUSB_STATE_DIR", state_dir, 1);
+    state_dir = test_state_dir();
     simbackend_start(false);
     return test_ctx_logging_to(&keeper.vtable);
-}
-
-static int add_ctrl(libxl_ctx *ctx, uint32_t domid, int devid,
-                    libxl_usbctrl_type type, unsigned int flags)
-{
-    libxl_device_usbctrl c;
-    int rc;
-
-    libxl_device_usbctrl_init(&c);
-    c.type = type;
-    c.devid = devid;
-    c.ports = 4;
-    rc = libxl_device_usbctrl_add_flags(ctx, domid, &c, flags, NULL);
-    libxl_device_usbctrl_dispose(&c);
-    return rc;
-}
-
-static int add_dev(libxl_ctx *ctx, uint32_t domid, int bus, int addr,
-                   int ctrl, int port, unsigned int flags)
-{
-    libxl_device_usbdev d;
-    int rc;
-
-    libxl_device_usbdev_init(&d);
-    libxl_device_usbdev_init_type(&d, LIBXL_USBDEV_TYPE_HOSTDEV);
-    d.u.hostdev.hostbus = bus;
-    d.u.hostdev.hostaddr = addr;
-    d.ctrl = ctrl;
-    d.port = port;
-    rc = libxl_device_usbdev_add_flags(ctx, domid, &d, flags, NULL);
-    libxl_device_usbdev_dispose(&d);
-    return rc;
-}
-
-static int remove_dev(libxl_ctx *ctx, uint32_t domid, int ctrl, int port)
-{
-    libxl_device_usbdev d;
-    int rc;
-
-    libxl_device_usbdev_init(&d);
-    d.ctrl = ctrl;
-    d.port = port;
-    rc = libxl_device_usbdev_remove(ctx, domid, &d, NULL);
-    libxl_device_usbdev_dispose(&d);
-    return rc;
 }
 
 static void get_decl(libxl_ctx *ctx, uint32_t domid,
@@ -161,8 +114,8 @@ static libxl_ctx *setup_stick(unsigned int flags)
 {
     libxl_ctx *ctx = setup();
 
-    ASSERT_INT_EQ(add_ctrl(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV, 0), 0);
-    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 3, 0, 1, flags), 0);
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV, 4, 0, 0), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 1, flags), 0);
     ASSERT(!strcmp(sysfs_driver_of(STICK_INTF), "usbback"));
     return ctx;
 }
@@ -192,9 +145,9 @@ static void test_declared(void)
     libxl_usbdev_decl *d;
 
     /* a --live attach and a --live controller are not declared */
-    ASSERT_INT_EQ(add_ctrl(ctx, GUEST, 1, LIBXL_USBCTRL_TYPE_PV,
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 1, LIBXL_USBCTRL_TYPE_PV, 4, 0,
                            LIBXL_USB_LIVE), 0);
-    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 2, 0, 2, LIBXL_USB_LIVE), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 2, 0, 2, LIBXL_USB_LIVE), 0);
     get_decl(ctx, GUEST, &cfg);
     CHECK_INT_EQ(cfg.num_usbctrls, 2);
     CHECK_INT_EQ(cfg.num_usbdevs, 2);
@@ -214,14 +167,14 @@ static void test_declared(void)
     libxl_domain_usb_config_dispose(&cfg);
 
     /* a detach drops the device's */
-    ASSERT_INT_EQ(remove_dev(ctx, GUEST, 0, 1), 0);
+    ASSERT_INT_EQ(usbdev_remove_at(ctx, GUEST, 0, 1), 0);
     get_decl(ctx, GUEST, &cfg);
     CHECK_INT_EQ(cfg.num_declared_usbctrls, 1);
     CHECK_INT_EQ(cfg.num_declared_usbdevs, 0);
     libxl_domain_usb_config_dispose(&cfg);
 
     /* a controller's removal drops its devices' too */
-    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 3, 0, 3, 0), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 3, 0), 0);
     get_decl(ctx, GUEST, &cfg);
     CHECK_INT_EQ(cfg.num_declared_usbdevs, 1);
     libxl_domain_usb_config_dispose(&cfg);
@@ -245,9 +198,9 @@ static void test_declared_serial(void)
     libxl_domain_usb_config cfg;
 
     /* the keyboard has no serial: declared by its port, said so */
-    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 3, -1, 0, LIBXL_USB_FOLLOW_SERIAL),
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, -1, 0, LIBXL_USB_FOLLOW_SERIAL),
                   0);
-    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 2, -1, 0, LIBXL_USB_FOLLOW_SERIAL),
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 2, -1, 0, LIBXL_USB_FOLLOW_SERIAL),
                   0);
     get_decl(ctx, GUEST, &cfg);
     ASSERT_INT_EQ(cfg.num_declared_usbdevs, 2);
@@ -417,8 +370,8 @@ static void test_other_device_taken_off(void)
     libxl_ctx *ctx = setup();
 
     xs_put("/local/domain/0/device-model/1/backends/qusb", "");
-    ASSERT_INT_EQ(add_ctrl(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_QUSB, 0), 0);
-    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 3, 0, 1, 0), 0);
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_QUSB, 4, 0, 0), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 1, 0), 0);
     sysfs_unplug("1-2");
     sysfs_replug("stick", 11);
     sysfs_set_attr("1-2", "serial", "OTHER0001");
@@ -500,7 +453,7 @@ static void test_dry_run(void)
     char *before, *after;
 
     /* a reboot with work to do, and an orphan */
-    ASSERT_INT_EQ(add_dev(ctx, OTHER, 1, 4, -1, 0, 0), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, OTHER, 1, 4, -1, 0, 0), 0);
     fakedom_destroy(OTHER);
     reboot_guest(ctx);
     before = host_snapshot();
@@ -559,8 +512,8 @@ static void test_qusb_not_ready(void)
     libxl_ctx *ctx = setup();
 
     xs_put("/local/domain/0/device-model/1/backends/qusb", "");
-    ASSERT_INT_EQ(add_ctrl(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_QUSB, 0), 0);
-    ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 3, 0, 1, 0), 0);
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_QUSB, 4, 0, 0), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 1, 0), 0);
     CHECK_INT_EQ(libxl_device_usbctrl_destroy_all(ctx, GUEST, NULL), 0);
     fakedom_destroy(GUEST);
     fakedom_create_as(REBOOTED, "guest1", "pv", GUEST);
@@ -620,7 +573,7 @@ static void test_forged(void)
     size_t i;
     int refused = 0, invalid = 0;
 
-    ASSERT_INT_EQ(add_ctrl(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV,
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV, 4, 0,
                            LIBXL_USB_LIVE), 0);
     for (i = 0; i < ARRAY_LEN(forged); i++) {
         write_decl(forged[i].json);

@@ -15,7 +15,7 @@
 
 #define GUEST 1
 
-static char state_dir[64];
+static const char *state_dir;
 
 /* A pv guest, the host's devices, a backend; a ctx on the app's loop. */
 static libxl_ctx *setup(void)
@@ -28,9 +28,7 @@ static libxl_ctx *setup(void)
     fakedom_create(GUEST, "guest1", "pv");
     for (i = 0; i < ARRAY_LEN(trees); i++)
         sysfs_setup(trees[i]);
-    snprintf(state_dir, sizeof(state_dir), "%s/state", sysfs_root());
-    ASSERT(!mkdir(state_dir, 0700));
-    setenv("LIBXL_PVUSB_STATE_DIR", state_dir, 1);
+    state_dir = test_state_dir();
     simbackend_start(false);
     ctx = test_ctx();
     evloop_hooks_register(ctx);

@@ -24,7 +24,7 @@
 #define FE "/local/domain/1/device/vusb/0"
 #define PRIV "/libxl/1/device/vusb/0"
 
-static char state_dir[64];
+static const char *state_dir;
 
 static libxl_ctx *setup_with(bool silent_backend)
 {
@@ -37,9 +37,7 @@ static libxl_ctx *setup_with(bool silent_backend)
     fakedom_create(OTHER, "guest2", "pv");
     for (i = 0; i < ARRAY_LEN(trees); i++)
         sysfs_setup(trees[i]);
-    snprintf(state_dir, sizeof(state_dir), "%s/state", sysfs_root());
-    ASSERT(!mkdir(state_dir, 0700));
-    setenv("LIBXL_PVUSB_STATE_DIR", state_dir, 1);
+    state_dir = test_state_dir();
     simbackend_start(silent_backend);
     return test_ctx();
 }
@@ -51,46 +49,19 @@ static libxl_ctx *setup(void)
 
 static int add_ctrl(libxl_ctx *ctx, uint32_t domid, int devid, int ports)
 {
-    libxl_device_usbctrl c;
-    int rc;
-
-    libxl_device_usbctrl_init(&c);
-    c.type = LIBXL_USBCTRL_TYPE_PV;
-    c.devid = devid;
-    c.ports = ports;
-    rc = libxl_device_usbctrl_add(ctx, domid, &c, NULL);
-    libxl_device_usbctrl_dispose(&c);
-    return rc;
+    return usbctrl_add_at(ctx, domid, devid, LIBXL_USBCTRL_TYPE_PV, ports, 0,
+                          0);
 }
 
 static int add_dev(libxl_ctx *ctx, uint32_t domid, int bus, int addr,
                    int ctrl, int port)
 {
-    libxl_device_usbdev d;
-    int rc;
-
-    libxl_device_usbdev_init(&d);
-    libxl_device_usbdev_init_type(&d, LIBXL_USBDEV_TYPE_HOSTDEV);
-    d.u.hostdev.hostbus = bus;
-    d.u.hostdev.hostaddr = addr;
-    d.ctrl = ctrl;
-    d.port = port;
-    rc = libxl_device_usbdev_add(ctx, domid, &d, NULL);
-    libxl_device_usbdev_dispose(&d);
-    return rc;
+    return usbdev_add_at(ctx, domid, bus, addr, ctrl, port, 0);
 }
 
 static int remove_dev(libxl_ctx *ctx, uint32_t domid, int ctrl, int port)
 {
-    libxl_device_usbdev d;
-    int rc;
-
-    libxl_device_usbdev_init(&d);
-    d.ctrl = ctrl;
-    d.port = port;
-    rc = libxl_device_usbdev_remove(ctx, domid, &d, NULL);
-    libxl_device_usbdev_dispose(&d);
-    return rc;
+    return usbdev_remove_at(ctx, domid, ctrl, port);
 }
 
 static int remove_ctrl(libxl_ctx *ctx, uint32_t domid, int devid,

@@ -42,7 +42,7 @@
 #define PRIV "/libxl/5/device/vusb"
 #define QEMU_START_MS 5000
 
-static char state_dir[128];
+static const char *state_dir;
 static char qmp_dir[128];
 static pid_t qemu_pid = -1, relay_pid = -1;
 
@@ -323,9 +323,7 @@ static libxl_ctx *setup(char *qemu_sock_r, size_t size)
     fakedom_create(NOQEMU, "hvm7", "hvm");
     for (i = 0; i < ARRAY_LEN(trees); i++)
         sysfs_setup(trees[i]);
-    snprintf(state_dir, sizeof(state_dir), "%s/state", sysfs_root());
-    ASSERT(!mkdir(state_dir, 0700));
-    setenv("LIBXL_PVUSB_STATE_DIR", state_dir, 1);
+    state_dir = test_state_dir();
     snprintf(qmp_dir, sizeof(qmp_dir), "%s/var", sysfs_root());
     ASSERT(!mkdir(qmp_dir, 0700));
     strcat(qmp_dir, "/run");

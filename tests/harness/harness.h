@@ -244,6 +244,10 @@ void sysfs_set_attr(const char *busid, const char *attr, const char *value);
 /* Removes a driver (as rmmod would): its dir vanishes. */
 void sysfs_remove_driver(const char *driver);
 
+/* The library's state dir for the test: <sysfs_root()>/state, made
+ * (after sysfs_setup) and named in LIBXL_PVUSB_STATE_DIR.  Static. */
+const char *test_state_dir(void);
+
 /*----- the simulated backend -----*/
 
 /*
@@ -260,6 +264,20 @@ void sysfs_remove_driver(const char *driver);
 void simbackend_start(bool silent);
 void simbackend_start_for(uint32_t backend_domid, bool silent);
 void simbackend_stop(void);
+
+/*----- the operations, as tests call them -----*/
+
+/* libxl_device_usbctrl_add_flags of a controller devid (-1: chosen) of
+ * that type, ports and backend domain to domid, synchronously. */
+int usbctrl_add_at(libxl_ctx *ctx, uint32_t domid, int devid,
+                   libxl_usbctrl_type type, int ports, uint32_t backend,
+                   unsigned int flags);
+/* libxl_device_usbdev_add_flags of host device bus:addr to domid at
+ * ctrl:port (-1, 0: chosen), synchronously. */
+int usbdev_add_at(libxl_ctx *ctx, uint32_t domid, int bus, int addr,
+                  int ctrl, int port, unsigned int flags);
+/* libxl_device_usbdev_remove of what is at ctrl:port of domid. */
+int usbdev_remove_at(libxl_ctx *ctx, uint32_t domid, int ctrl, int port);
 
 /*----- a library context on the private daemon -----*/
 

@@ -262,3 +262,16 @@ void sysfs_replug(const char *tree, int devnum)
     snprintf(num, sizeof(num), "%d", devnum);
     sysfs_set_attr(busid, "devnum", num);
 }
+
+const char *test_state_dir(void)
+{
+    static char dir[PATH_MAX];
+
+    if (!root[0])
+        BAIL("test_state_dir: sysfs_setup() first");
+    snprintf(dir, sizeof(dir), "%s/state", root);
+    if (mkdir(dir, 0700))
+        BAIL("test_state_dir: mkdir %s: %s", dir, strerror(errno));
+    setenv("LIBXL_PVUSB_STATE_DIR", dir, 1);
+    return dir;
+}

@@ -210,3 +210,50 @@ void ao_done_callback(libxl_ctx *ctx, int rc, void *for_callback)
     d->rc = rc;
     d->done = true;
 }
+
+int usbctrl_add_at(libxl_ctx *ctx, uint32_t domid, int devid,
+                   libxl_usbctrl_type type, int ports, uint32_t backend,
+                   unsigned int flags)
+{
+    libxl_device_usbctrl c;
+    int rc;
+
+    libxl_device_usbctrl_init(&c);
+    c.type = type;
+    c.devid = devid;
+    c.ports = ports;
+    c.backend_domid = backend;
+    rc = libxl_device_usbctrl_add_flags(ctx, domid, &c, flags, NULL);
+    libxl_device_usbctrl_dispose(&c);
+    return rc;
+}
+
+int usbdev_add_at(libxl_ctx *ctx, uint32_t domid, int bus, int addr,
+                  int ctrl, int port, unsigned int flags)
+{
+    libxl_device_usbdev d;
+    int rc;
+
+    libxl_device_usbdev_init(&d);
+    libxl_device_usbdev_init_type(&d, LIBXL_USBDEV_TYPE_HOSTDEV);
+    d.u.hostdev.hostbus = bus;
+    d.u.hostdev.hostaddr = addr;
+    d.ctrl = ctrl;
+    d.port = port;
+    rc = libxl_device_usbdev_add_flags(ctx, domid, &d, flags, NULL);
+    libxl_device_usbdev_dispose(&d);
+    return rc;
+}
+
+int usbdev_remove_at(libxl_ctx *ctx, uint32_t domid, int ctrl, int port)
+{
+    libxl_device_usbdev d;
+    int rc;
+
+    libxl_device_usbdev_init(&d);
+    d.ctrl = ctrl;
+    d.port = port;
+    rc = libxl_device_usbdev_remove(ctx, domid, &d, NULL);
+    libxl_device_usbdev_dispose(&d);
+    return rc;
+}
