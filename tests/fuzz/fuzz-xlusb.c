@@ -35,7 +35,13 @@
 
 libxl_ctx *ctx;
 bool json_output;
+bool live_only;
+bool dry_run;
 static int usage_errors, fails, ctx_opens;
+
+void log_actions(void)
+{
+}
 
 static void format_message(const char *fmt, va_list ap)
     __attribute__((format(printf, 1, 0)));

@@ -26,7 +26,8 @@ FUZZ_BINS := $(addprefix $(FUZZ_BIN)/,$(FUZZ_TARGETS))
 
 FUZZ_CORE_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(CORE_SRCS) $(GEN_SRCS) \
                     tests/fuzz/fuzz.c)
-FUZZ_PVUSB_OBJ := $(FUZZ_OBJ)/libxl_pvusb.o $(FUZZ_OBJ)/libxl_pvusb_host.o
+FUZZ_PVUSB_OBJ := $(FUZZ_OBJ)/libxl_pvusb.o $(FUZZ_OBJ)/libxl_pvusb_host.o \
+                  $(FUZZ_OBJ)/libxl_pvusb_decl.o
 FUZZ_CLI_OBJS  := $(patsubst %.c,$(FUZZ_OBJ)/%.o,\
                     $(filter-out xlusb/main.c,$(CLI_SRCS)))
 FUZZ_HDRS := $(GEN_HDRS) $(wildcard core/*.h) libxl_pvusb.h \
