@@ -98,7 +98,7 @@ if ! $V version >/dev/null 2>&1; then
     # Blocked, not failed, only for that measured cause, before any USB
     # call: libvirt cannot decode the CPU that Xen reports under QEMU TCG.
     if grep -qs 'Cannot find suitable CPU model' /var/log/libvirt/libvirtd.log /tmp/libvirtd.out; then
-        why="libvirt's Xen driver refuses to start: x86Decode finds no CPU model for the CPU Xen reports under QEMU TCG (libxlCapsInitCPU), before any USB call"
+        why="libvirt's Xen driver refuses to start, before any USB call: x86Decode finds no cpu_map model in Xen's hw_cap (libxlCapsInitCPU; Xen clears SEP on AMD, TCG has no VME: see boot.sh)"
         res libvirt-attach BLOCKED "$why"; res libvirt-detach BLOCKED "$why"
         return 0
     fi
