@@ -1582,12 +1582,14 @@ static int usbctrl_no_such_port(libxl__gc *gc, xs_transaction_t t,
 }
 
 /*
- * The last step of a detach, in an order that needs no transaction.  The
- * ownership record goes first, if it is this port's (ours; with the
- * device's whole host-side dir when no driver record is left): killed
- * after it, the port holds a device without a record, which the next
- * detach takes as ours and finishes.  Then the generation is counted up:
- * killed after it, the file is behind and the next operation rebuilds it.
+ * The last steps of a detach, in an order that needs neither a
+ * transaction nor a count of the generation.  The ownership record goes
+ * first, if it is this port's (ours; with the device's whole host-side
+ * dir when no driver record is left): killed after it, the port holds a
+ * device without a record, which the next detach takes as ours and
+ * finishes.  Then the persisted configuration loses the device: killed
+ * after it, the port holds a device neither our record nor our file
+ * has, as one another toolstack assigned, and the next detach frees it.
  * The port is freed last.
  */
 static int usbdev_free_port(libxl__gc *gc, usb_op *op,
@@ -1600,9 +1602,8 @@ static int usbdev_free_port(libxl__gc *gc, usb_op *op,
         rc = libxl__usbhost_forget(gc, XBT_NULL, busid, rebound);
         if (rc) return rc;
     }
-    rc = usb_gen_bump(gc, XBT_NULL, op);
+    rc = usb_config_update(gc, op, usbctrl->devid, port, NULL, NULL);
     if (rc) return rc;
-    op->gen = op->gen_next;
     return libxl__xs_write_checked(gc, XBT_NULL,
                usbctrl_port_path(gc, op->domid, usbctrl, port), "");
 }
@@ -1612,15 +1613,15 @@ static int usbdev_free_port(libxl__gc *gc, usb_op *op,
  * re-run, and the port is freed last, so a detach that died is found and
  * finished by the next one.  (1) interfaces off usbback, or for
  * devicemodel the device out of QEMU, stopping at a failure (the device
- * is still the guest's); (2) interfaces back to their drivers; (3) port
- * and ownership record cleared; (4) the persisted configuration.  If (2)
- * failed the device is no longer the guest's, but left for
- * libxl_device_usbdev_rebind: the error says so.  A port whose busid
- * dom0's record gives to another port is only cleared: that device is
- * not this port's to touch.  ERROR_NOTFOUND if the port is free.
- * usbdev_remove_port_init once, then for each port the caller's fields
- * and usbdev_remove_port, which always ends by calling rps->callback,
- * possibly before returning.
+ * is still the guest's); (2) interfaces back to their drivers; (3) the
+ * ownership record, the persisted configuration, the port
+ * (usbdev_free_port).  If (2) failed the device is no longer the
+ * guest's, but left for libxl_device_usbdev_rebind: the error says so.
+ * A port whose busid dom0's record gives to another port is only
+ * cleared: that device is not this port's to touch.  ERROR_NOTFOUND if
+ * the port is free.  usbdev_remove_port_init once, then for each port
+ * the caller's fields and usbdev_remove_port, which always ends by
+ * calling rps->callback, possibly before returning.
  */
 typedef struct usbdev_remove_port_state usbdev_remove_port_state;
 typedef void usbdev_remove_port_callback(libxl__egc *egc,
@@ -1702,7 +1703,7 @@ static void usbdev_remove_port_dm_done(libxl__egc *egc, usb_dm *dm, int rc)
         usbdev_remove_port_finish(egc, rps);
 }
 
-/* Steps (3) and (4). */
+/* Step (3). */
 static void usbdev_remove_port_finish(libxl__egc *egc,
                                       usbdev_remove_port_state *rps)
 {
@@ -1713,9 +1714,6 @@ static void usbdev_remove_port_finish(libxl__egc *egc,
 
     rc = usbdev_free_port(gc, rps->op, usbctrl, rps->port, rps->busid,
                           rps->ours, rps->rebound);
-    if (rc) goto out;
-    rc = usb_config_update(gc, rps->op, usbctrl->devid, rps->port, NULL,
-                           NULL);
     if (rc) goto out;
     if (!rps->rebound) {
         LOGD(ERROR, domid, "USB device %s is no longer the guest's, but not "

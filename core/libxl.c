@@ -91,12 +91,6 @@ int libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags,
         rc = ERROR_FAIL;
         goto out;
     }
-    /* Watch events arrive through this fd, made at the first call. */
-    if (xs_fileno(ctx->xsh) < 0) {
-        LOGE(ERROR, "cannot get the xenstore watch fd");
-        rc = ERROR_FAIL;
-        goto out;
-    }
 
     ctx->xch = xc_interface_open(&ctx->xc_lg, &ctx->xc_lg, 0);
     if (!ctx->xch) {
@@ -120,6 +114,7 @@ int libxl_ctx_free(libxl_ctx *ctx)
 
     libxl__ev_ctx_dispose(ctx);
     if (ctx->xch) xc_interface_close(ctx->xch);
+    if (ctx->xsh_watch) xs_close(ctx->xsh_watch);
     if (ctx->xsh) xs_close(ctx->xsh);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);

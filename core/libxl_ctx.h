@@ -39,6 +39,11 @@ struct libxl__ctx {
      * messages; the library logs the failures it reports). */
     xentoollog_logger xc_lg;
     struct xs_handle *xsh;
+    /* Watches have a connection of their own, opened at the first: on
+     * the one that has a watch, libxenstore hands every reply over from
+     * a reader thread, which would cost each request two thread
+     * switches. */
+    struct xs_handle *xsh_watch;
     xc_interface *xch;
 
     /* Protects everything below; recursive, held by internal callbacks

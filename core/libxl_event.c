@@ -276,6 +276,29 @@ static void watch_slot_put(libxl_ctx *ctx, int slotnum)
     ctx->watch_free = slotnum;
 }
 
+/* The watches' connection (libxl_ctx.h), and its fd in the event loop,
+ * from the first watch on.  Caller holds the ctx lock. */
+static int watch_conn_open(libxl__gc *gc)
+{
+    int fd;
+
+    if (!CTX->xsh_watch) {
+        CTX->xsh_watch = xs_open(0);
+        if (!CTX->xsh_watch) {
+            LOGE(ERROR, "cannot connect to xenstore for watches");
+            return ERROR_FAIL;
+        }
+    }
+    if (libxl__ev_fd_isregistered(&CTX->watch_efd)) return 0;
+    fd = xs_fileno(CTX->xsh_watch);
+    if (fd < 0) {
+        LOGE(ERROR, "cannot get the xenstore watch fd");
+        return ERROR_FAIL;
+    }
+    return libxl__ev_fd_register(gc, &CTX->watch_efd, watches_occurred, fd,
+                                 POLLIN);
+}
+
 int libxl__ev_xswatch_register(libxl__gc *gc, libxl__ev_xswatch *w,
                                libxl__ev_xswatch_callback *cb,
                                const char *path)
@@ -284,15 +307,12 @@ int libxl__ev_xswatch_register(libxl__gc *gc, libxl__ev_xswatch *w,
 
     CTX_LOCK;
     assert(!libxl__ev_xswatch_isregistered(w));
-    if (!libxl__ev_fd_isregistered(&CTX->watch_efd)) {
-        rc = libxl__ev_fd_register(gc, &CTX->watch_efd, watches_occurred,
-                                   xs_fileno(CTX->xsh), POLLIN);
-        if (rc) goto out;
-    }
+    rc = watch_conn_open(gc);
+    if (rc) goto out;
 
     w->slotnum = watch_slot_get(CTX);
     w->counterval = CTX->watch_counter++;
-    if (!xs_watch(CTX->xsh, path, watch_token(gc, w))) {
+    if (!xs_watch(CTX->xsh_watch, path, watch_token(gc, w))) {
         LOGE(ERROR, "cannot watch `%s'", path);
         watch_slot_put(CTX, w->slotnum);
         w->slotnum = -1;
@@ -316,7 +336,7 @@ void libxl__ev_xswatch_deregister(libxl__gc *gc, libxl__ev_xswatch *w)
 
     CTX_LOCK;
     /* Events still queued for this token are recognised as stale. */
-    if (!xs_unwatch(CTX->xsh, w->path, watch_token(gc, w)))
+    if (!xs_unwatch(CTX->xsh_watch, w->path, watch_token(gc, w)))
         LOGE(ERROR, "cannot remove the watch on `%s'", w->path);
     watch_slot_put(CTX, w->slotnum);
     free(w->path);
@@ -357,7 +377,7 @@ static void watches_occurred(libxl__egc *egc_fd, libxl__ev_fd *ev, int fd,
     (void)revents;
 
     for (;;) {
-        event = xs_check_watch(ctx->xsh);
+        event = xs_check_watch(ctx->xsh_watch);
         if (!event) {
             if (errno != EAGAIN)
                 libxl__log(ctx, XTL_ERROR, errno, __FILE__, __LINE__,
