@@ -506,6 +506,66 @@ static void test_list_own_devices(void)
     transcript_end("list-own-devices");
 }
 
+/* A pv controller 0 for domid, its backend's InitWait written here. */
+static void add_ctrl_answered(libxl_ctx *ctx, uint32_t domid)
+{
+    struct ao_done done = { .done = false };
+    libxl_asyncop_how how = { .callback = ao_done_callback,
+                              .u.for_callback = &done };
+    libxl_device_usbctrl c;
+    char path[96];
+
+    libxl_device_usbctrl_init(&c);
+    c.type = LIBXL_USBCTRL_TYPE_PV;
+    ASSERT_INT_EQ(libxl_device_usbctrl_add(ctx, domid, &c, &how), 0);
+    snprintf(path, sizeof(path),
+             "/local/domain/0/backend/vusb/%u/0/state", domid);
+    xs_put(path, "2");
+    ASSERT(test_poll_until(ctx, &done.done, 10000));
+    ASSERT_INT_EQ(done.rc, 0);
+    libxl_device_usbctrl_dispose(&c);
+}
+
+/* usb-list of every domain, read by several threads once there are many
+ * (xlusb/list.c): each domain once, in order, as its own usb-list shows
+ * it. */
+#define MANY_DOMS 34
+static void test_list_many(void)
+{
+    char *all, *one, *want = NULL, args[64], name[32];
+    libxl_ctx *ctx;
+    size_t len = 0;
+    FILE *f;
+    int d;
+
+    /* the simulated backend rescans every domain at each event: the
+     * test answers for the controllers' backends itself */
+    host_start(true, "base", "keyboard", "stick", NULL);
+    ctx = test_ctx();
+    for (d = 3; d < 3 + MANY_DOMS; d++) {
+        snprintf(name, sizeof(name), "guest%d", d);
+        fakedom_create(d, name, "pv");
+        add_ctrl_answered(ctx, d);
+    }
+    free(xlusb_out("usbdev-attach guest20 busid=1-1"));
+    free(xlusb_out("usbdev-attach guest35 busid=1-2"));
+    f = open_memstream(&want, &len);
+    ASSERT(f);
+    for (d = 3; d < 3 + MANY_DOMS; d++) {
+        snprintf(args, sizeof(args), "usb-list %d", d);
+        one = xlusb_out(args);
+        fprintf(f, "%s%s", d > 3 ? "\n" : "", one);
+        free(one);
+    }
+    ASSERT(!fclose(f));
+    all = xlusb_out("usb-list");
+    CHECK(strstr(all, "Domain guest20 (id 20):"));
+    CHECK_STR_EQ(all, want);
+    free(all);
+    free(want);
+    transcript_end(NULL);
+}
+
 static void test_vendor_product(void)
 {
     host_start(false, "base", "keyboard", "stick", "stick2", NULL);
@@ -638,6 +698,7 @@ static const struct test tests[] = {
     { "usbctrl-timeout", test_usbctrl_timeout },
     { "usbdev", test_usbdev },
     { "usbdev-refused", test_usbdev_refused },
+    { "list-many", test_list_many },
     { "composite", test_composite },
     { "hostile-strings", test_hostile_strings },
     { "vendor-product", test_vendor_product },

@@ -287,14 +287,21 @@ void log_actions(void)
         xtl_stdiostream_set_minlevel(logger, XTL_INFO);
 }
 
+libxl_ctx *ctx_another(void)
+{
+    libxl_ctx *c;
+
+    if (libxl_ctx_alloc(&c, LIBXL_VERSION, 0, (xentoollog_logger *)logger))
+        return NULL;
+    return c;
+}
+
 int ctx_open(void)
 {
-    if (libxl_ctx_alloc(&ctx, LIBXL_VERSION, 0,
-                        (xentoollog_logger *)logger)) {
-        ctx = NULL;
+    ctx = ctx_another();
+    if (!ctx)
         return fail("cannot connect to xenstored: is it running, and are"
                     " you root?");
-    }
     return 0;
 }
 

@@ -120,7 +120,12 @@ int open_domain(const char *spec, uint32_t *domid_r, char **name_r)
 
 char *domain_label(uint32_t domid)
 {
-    char *label = libxl_domid_to_name(ctx, domid);
+    return domain_label_in(ctx, domid);
+}
+
+char *domain_label_in(libxl_ctx *c, uint32_t domid)
+{
+    char *label = libxl_domid_to_name(c, domid);
 
     if (!label && asprintf(&label, "%u", domid) < 0) {
         perror("xlusb");

@@ -57,6 +57,9 @@ void log_actions(void);
 
 /* Opens ctx on the xenstore daemon; 0, or 1 with a message. */
 int ctx_open(void);
+/* Another context on the same logger, for a thread of its own; NULL if
+ * it cannot be made. */
+libxl_ctx *ctx_another(void);
 
 int main_usbctrl_attach(int argc, char **argv);
 int main_usbctrl_detach(int argc, char **argv);
@@ -105,8 +108,10 @@ int find_domain(const char *spec, uint32_t *domid_r);
  */
 int open_domain(const char *spec, uint32_t *domid_r, char **name_r);
 
-/* The domain's name, or its number if it has none; malloc'd. */
+/* The domain's name, or its number if it has none; malloc'd.  _in: as
+ * context c reads it. */
 char *domain_label(uint32_t domid);
+char *domain_label_in(libxl_ctx *c, uint32_t domid);
 
 /*----- host devices (host.c) -----*/
 
