@@ -358,7 +358,9 @@ struct usb_op {
  * configuration records the generation it matches.  So a process killed
  * between the commit and the file update leaves a file whose generation
  * is behind, and the next operation on the domain rebuilds it from
- * xenstore: xenstore is the truth, the file is repaired from it.
+ * xenstore: xenstore is the truth, the file is repaired from it.  (A
+ * detach frees its port without a transaction, after the file update:
+ * usbdev_free_port.)
  */
 static char *usb_gen_path(libxl__gc *gc, uint32_t domid)
 {
