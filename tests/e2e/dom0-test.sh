@@ -155,6 +155,16 @@ xs_dump() { # the xenstore layout of domain $1's PVUSB, as asked for in the repo
     done
 }
 
+the_end() {
+    step "9. dom0 at the end"
+    dump_dom0_usb
+    run xl destroy $G
+    xl list
+    echo "==== QEMU (qemu-dm) log of $G ===="; tail -20 /var/log/xen/qemu-dm-$G.log 2>/dev/null
+    echo "==== dom0 dmesg (usb) ===="; dmesg | grep -iE 'usb|xen-hcd|usbfs' | tail -25
+    step "DONE"
+}
+
 # ---------------------------------------------------------------- 0. preflight
 step "0. dom0, tool under test: $TOOL"
 xl info | grep -E 'release|xen_version|nr_cpus|free_memory|xen_commandline'
@@ -191,6 +201,8 @@ D=$(xl domid $G)
 guest_view $G "after boot, before any attach"
 info "QEMU started by xl for $G:"; ps -eo pid,args | grep -v grep | grep -E "qemu.*-xen-domid $D( |$)" | sed 's/^/    /'
 info "xenstore after create:"; xs_dump $D
+# E2E_ONLY=adapter (run.sh): from here, only the adapter's part
+if [ "${ONLY:-}" = adapter ]; then . $S/scenario-adapter.sh; the_end; exit 0; fi
 # a second guest for step 8 boots in the background meanwhile
 guest_cfg $G2 "$QUSB_CFG"; run xl create /tmp/$G2.cfg; t_g2=$(up)
 # and the HVM guest of scenario-hvm.sh (slow to boot)
@@ -398,10 +410,4 @@ hvm_scenario
 [ -f $S/scenario-adapter.sh ] && . $S/scenario-adapter.sh
 
 # ---------------------------------------------------------------- the end
-step "9. dom0 at the end"
-dump_dom0_usb
-run xl destroy $G
-xl list
-echo "==== QEMU (qemu-dm) log of $G ===="; tail -20 /var/log/xen/qemu-dm-$G.log 2>/dev/null
-echo "==== dom0 dmesg (usb) ===="; dmesg | grep -iE 'usb|xen-hcd|usbfs' | tail -25
-step "DONE"
+the_end

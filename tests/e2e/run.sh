@@ -11,7 +11,8 @@
 #   <top>/build/deb),
 #   E2E_TIMEOUT (s, whole run, default 2400), E2E_BOOT_TIMEOUT (s until dom0 is
 #   ready, default 480), E2E_NO_BUILD=1 (skip build-image.sh),
-#   E2E_QUIET=1 (do not echo dom0's test output live).
+#   E2E_QUIET=1 (do not echo dom0's test output live),
+#   E2E_ONLY=adapter (dom0 runs the guest of step 1, then scenario-adapter.sh only).
 # Needs root: run by a user, it runs itself again through sudo (lib.sh: e2e_need_root).
 # Exit status: 0 when every check passed, 1 otherwise (including: no results at all).
 set -uo pipefail
@@ -37,7 +38,7 @@ say "image ready in $T_BUILD s: $IMG"
 rm -rf "$E2E_RUN"; mkdir -p "$E2E_RUN/share/results" "$E2E_RUN/share/debs"
 S=$E2E_RUN/share
 cp "$E2E_DIR/dom0-test.sh" "$S/"; chmod +x "$S/dom0-test.sh"
-cp "$E2E_DIR"/scenario-*.sh "$S/"
+cp "$E2E_DIR"/scenario-*.sh "$E2E_DIR"/x86_xlpvusb-tcg.xml "$S/"
 cp "$IMG/out/vmlinuz" "$S/vmlinuz"; cp "$IMG/out/domU-initrd.cpio.gz" "$S/"
 if [ "$TOOL" = xlusb ]; then
     # what an administrator installs: every package but the -dev and the debug symbols
@@ -46,7 +47,7 @@ if [ "$TOOL" = xlusb ]; then
     done
     ls "$S"/debs/*.deb >/dev/null 2>&1 || say "WARNING: no packages in $DEBS (make debs): xlusb's checks will fail"
 fi
-printf 'TOOL=%s\nHOST_LIBXEN=%s\n' "$TOOL" "$(dpkg-query -W -f='${Version}' libxen-dev 2>/dev/null)" > "$S/e2e.conf"
+printf 'TOOL=%s\nONLY=%s\nHOST_LIBXEN=%s\n' "$TOOL" "${E2E_ONLY:-}" "$(dpkg-query -W -f='${Version}' libxen-dev 2>/dev/null)" > "$S/e2e.conf"
 echo "$VERSIONS" > "$E2E_RUN/versions.txt"
 
 # 3. boot, follow the serial log

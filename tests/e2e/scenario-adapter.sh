@@ -84,6 +84,19 @@ printf 'auth_unix_rw = "none"\nauth_unix_ro = "none"\nlog_outputs = "1:file:/var
 # brings, wants a libvirt-qemu user that only libvirt-daemon-system makes.
 mkdir -p /tmp/libvirt-drivers
 ln -sf /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_libxl.so /tmp/libvirt-drivers/
+# The Xen driver decodes the host CPU from libxl_get_physinfo's hw_cap
+# (libxlCapsInitCPU) and does not start when no model of its cpu_map fits.
+# The CPU of this run (boot.sh: TCG, qemu64,+svm,+npt) fits none: Xen clears
+# SEP on an AMD CPU and TCG has no VME. x86_xlpvusb-tcg.xml describes that
+# CPU as Xen reports it; it is added to dom0's cpu_map (data, on dom0's
+# snapshot=on disk). Emulation-only: a real AMD CPU has VME and decodes as
+# one of libvirt's own models; libvirt's code and the USB path are untouched.
+CM=/usr/share/libvirt/cpu_map
+if [ -f $S/x86_xlpvusb-tcg.xml ] && ! grep -q x86_xlpvusb-tcg $CM/index.xml; then
+    cp $S/x86_xlpvusb-tcg.xml $CM/
+    sed -i "s|<include filename='x86_features.xml'/>|&\n    <include filename='x86_xlpvusb-tcg.xml'/>|" $CM/index.xml
+fi
+info "cpu_map: $(grep -c "x86_xlpvusb-tcg" $CM/index.xml) include of x86_xlpvusb-tcg.xml; hw_caps $(xl info | sed -n 's/^hw_caps *: *//p')"
 t0=$(up)
 LIBVIRT_DRIVER_DIR=/tmp/libvirt-drivers LD_PRELOAD=$AD $LVD -d -f /tmp/libvirtd.conf > /tmp/libvirtd.out 2>&1
 V="virsh -c xen:///system"
