@@ -11,14 +11,13 @@
 # VMX/SVM nesting; Xen dies early there). qemu64,+svm is what Xen's own CI uses;
 # +npt (TCG emulates nested paging) gives Xen HAP, without which Debian's Xen
 # cannot run HVM guests at all ("neither hap nor shadow paging available").
-# With this CPU libvirt's Xen driver does not start (scenario-adapter.sh: its
-# checks BLOCKED): it decodes the host CPU from Xen's hw_cap and no model of
-# its cpu_map fits, as Xen clears SEP on an AMD CPU, every model but 486 and
-# pentium has sep, and those two want VME, which QEMU 7.2's TCG lacks.
-# vendor=GenuineIntel was measured: Xen keeps SEP and libvirt decodes qemu64
-# (virsh attach/detach of the stick work), SVM and HAP are still found, but
-# the HVM guest triple-faults at every boot, and the PV part ran ~3.5 times
-# slower (Xen's XPTI is on for an Intel CPU without RDCL_NO). See README.md.
+# This CPU, as Xen reports it, fits no model of libvirt's cpu_map (Xen clears
+# SEP on an AMD CPU, every model but 486 and pentium has sep, and those two
+# want VME, which QEMU 7.2's TCG lacks), so libvirt's Xen driver would not
+# start: scenario-adapter.sh adds x86_xlpvusb-tcg.xml, a model of exactly
+# this CPU, to dom0's cpu_map. Change the -cpu, change that model.
+# vendor=GenuineIntel was measured and rejected: the HVM guest triple-faults
+# at every boot and the PV part ran ~3.5 times slower. See README.md.
 #
 # USB devices (dom0 sees them as real hardware):
 #   EHCI: stick A  46f4:0001 serial XLPVUSB-A1, first line of disk "XLPVUSB-MAGIC-STICK-A"
