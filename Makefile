@@ -74,6 +74,7 @@ include tests/bench/bench.mk
 include tests/crash/crash.mk
 include tests/race/race.mk
 include xlusb/xlusb.mk
+include xlusbd/xlusbd.mk
 include adapter/adapter.mk
 include tests/adapter/adapter.mk
 include tests/fuzz/fuzz.mk

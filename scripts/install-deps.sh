@@ -16,7 +16,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
     build-essential pkg-config python3 perl \
-    libxen-dev libyajl-dev xen-utils-4.17 xenstore-utils \
+    libxen-dev libyajl-dev libudev-dev xen-utils-4.17 xenstore-utils \
     valgrind \
     clang libclang-rt-14-dev llvm \
     debhelper lintian \
