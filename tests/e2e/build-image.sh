@@ -6,7 +6,7 @@
 #   xen-hcd.ko     the PV USB frontend, built out of tree from linux-source (Debian's
 #                  kernel has CONFIG_USB_XEN_HCD unset)
 #   domU-initrd.cpio.gz   busybox guest that reports its USB devices on its console
-#   stick-a.img, stick-b.img   backing files of the emulated USB sticks (magic at offset 0)
+#   stick-a.img, stick-b.img, stick-other.img   backing files of the emulated USB sticks (magic at offset 0)
 # into $E2E_CACHE/img-<hash of the package versions>/ (see lib.sh), outside the source tree.
 # Idempotent: a product that exists is kept; a second run takes a few seconds.
 # Needs root, debootstrap, e2fsprogs (mke2fs -d), apt-get and dpkg-deb; installs nothing on the host.
@@ -149,7 +149,7 @@ if stale out/dom0.img "$H"; then
 fi
 
 # 6. USB stick backing files: a magic string at offset 0, the rest zeros
-for s in a b; do
+for s in a b other; do
     f=out/stick-$s.img
     [ -f $f ] || { truncate -s 16M $f.tmp; printf "XLPVUSB-MAGIC-STICK-%s\n" "$(echo $s | tr a-z A-Z)" | dd of=$f.tmp conv=notrunc status=none; mv $f.tmp $f; }
 done

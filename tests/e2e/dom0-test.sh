@@ -201,8 +201,8 @@ D=$(xl domid $G)
 guest_view $G "after boot, before any attach"
 info "QEMU started by xl for $G:"; ps -eo pid,args | grep -v grep | grep -E "qemu.*-xen-domid $D( |$)" | sed 's/^/    /'
 info "xenstore after create:"; xs_dump $D
-# E2E_ONLY=adapter (run.sh): from here, only the adapter's part
-if [ "${ONLY:-}" = adapter ]; then . $S/scenario-adapter.sh; the_end; exit 0; fi
+# E2E_ONLY=adapter|daemon (run.sh): from here, only that part
+case ${ONLY:-} in adapter|daemon) . $S/scenario-$ONLY.sh; the_end; exit 0;; esac
 # a second guest for step 8 boots in the background meanwhile
 guest_cfg $G2 "$QUSB_CFG"; run xl create /tmp/$G2.cfg; t_g2=$(up)
 # and the HVM guest of scenario-hvm.sh (slow to boot)
@@ -408,6 +408,9 @@ hvm_scenario
 
 # ---------------------------------------------------------------- the adapter
 [ -f $S/scenario-adapter.sh ] && . $S/scenario-adapter.sh
+
+# ---------------------------------------------------------------- the daemon
+. $S/scenario-daemon.sh
 
 # ---------------------------------------------------------------- the end
 the_end

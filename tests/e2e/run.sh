@@ -12,7 +12,8 @@
 #   E2E_TIMEOUT (s, whole run, default 2400), E2E_BOOT_TIMEOUT (s until dom0 is
 #   ready, default 480), E2E_NO_BUILD=1 (skip build-image.sh),
 #   E2E_QUIET=1 (do not echo dom0's test output live),
-#   E2E_ONLY=adapter (dom0 runs the guest of step 1, then scenario-adapter.sh only).
+#   E2E_ONLY=adapter|daemon (dom0 runs the guest of step 1, then only scenario-adapter.sh
+#   or scenario-daemon.sh).
 # Needs root: run by a user, it runs itself again through sudo (lib.sh: e2e_need_root).
 # Exit status: 0 when every check passed, 1 otherwise (including: no results at all).
 set -uo pipefail
@@ -35,7 +36,7 @@ T_BUILD=$(elapsed $T)
 say "image ready in $T_BUILD s: $IMG"
 
 # 2. the run folder and the 9p share: test script, guest kernel + initramfs, our packages
-rm -rf "$E2E_RUN"; mkdir -p "$E2E_RUN/share/results" "$E2E_RUN/share/debs"
+rm -rf "$E2E_RUN"; mkdir -p "$E2E_RUN/share/results" "$E2E_RUN/share/debs" "$E2E_RUN/share/qmp"
 S=$E2E_RUN/share
 cp "$E2E_DIR/dom0-test.sh" "$S/"; chmod +x "$S/dom0-test.sh"
 cp "$E2E_DIR"/scenario-*.sh "$E2E_DIR"/x86_xlpvusb-tcg.xml "$S/"
@@ -56,6 +57,8 @@ say "booting Xen under QEMU (TCG); serial log $LOG"
 T_BOOT0=$(now)
 MODE=test "$E2E_DIR/boot.sh" > "$E2E_RUN/qemu.out" 2>&1 &
 BPID=$!
+# the QMP relay: dom0 writes /share/qmp/<n>.req, gets /share/qmp/<n>.rsp (qmp.py)
+"$E2E_DIR/qmp.py" "$E2E_RUN/qmp.sock" "$S/qmp" > "$E2E_RUN/qmp.out" 2>&1 &
 declare -A seen
 mark() { # pattern name: note the first time a pattern shows in the serial log
     [ -n "${seen[$2]:-}" ] && return 0
