@@ -13,7 +13,8 @@
 #                                the guest reads the magic again, no command typed
 #   replug-other-device-refused  another stick at that port: not given to the
 #                                guest within 30 s, dom0 keeps it on usb-storage,
-#                                usb-list says the declared device is "refused"
+#                                usb-list says the declared device (by serial)
+#                                is "absent" (or "refused"), not "attached"
 #   replug-declared-device-back  stick A back at the port: the guest reads it
 #   reboot-reattached            xl reboot: the new guest reads the magic
 #   destroy-released             xl destroy: stick A back on dom0's usb-storage
@@ -99,7 +100,8 @@ info "dom0 has the other stick at ${O:-nothing} after $(sub $t0 $(up)) s"
 waitguest $G "serial=$STICKO\|$MAGICO" 30 $n0; given=$?
 tool usb-list $G; lst=$OUT
 [ $rc = 0 ] && [ -n "$O" ] && [ $given != 0 ] && [ "$(drv $O:1.0)" = usb-storage ] &&
-    ! lists $STICKO $(busnum $O) $(devnum $O) && echo "$lst" | grep -qw refused
+    ! lists $STICKO $(busnum $O) $(devnum $O) &&
+    echo "$lst" | grep "serial $STICKA" | grep -qwE 'absent|refused'
 ok replug-other-device-refused $? "device_add rc=$rc, at ${O:-?}: given to the guest within 30 s: $([ $given = 0 ] && echo yes || echo no), dom0 driver '$(drv ${O:-x}:1.0)', usb-list says: $(echo "$lst" | grep -wE 'attached|present|absent|refused|invalid' | head -2 | tr -s ' ' | tr '\n' ' ')"
 xlog_since
 xlog_mark; unplug usbo $STICKO; waitguest_gone $G "serial=$STICKO" 5 $n0
