@@ -242,17 +242,19 @@ static bool udev_drain(daemon_state *ds, bool *orphans)
     for (;;) {
         errno = 0;
         d = udev_monitor_receive_device(ds->mon);
+        if (!d && errno == ENOBUFS) {
+            action(ds, "udev events were lost: looking at everything"
+                   " again");
+            *orphans = true;
+            any = true;
+            continue;
+        }
         if (!d) break;
         if (ds->verbose)
             fprintf(stderr, "xlusbd: udev %s %s\n",
                     udev_device_get_action(d) ?: "?",
                     udev_device_get_sysname(d) ?: "?");
         udev_device_unref(d);
-        any = true;
-    }
-    if (errno == ENOBUFS) {
-        action(ds, "udev events were lost: looking at everything again");
-        *orphans = true;
         any = true;
     }
     return any;
