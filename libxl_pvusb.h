@@ -326,7 +326,11 @@ int libxl_usbdev_decl_locate(libxl_ctx *ctx, const libxl_usbdev_decl *d,
  * "would ..."), changes nothing. Logs each action it takes at INFO.
  * 0: the domain has all it declares that the host has;
  * ERROR_NOT_READY: a declared controller's backend cannot serve yet
- *   (qusb: the domain's QEMU is not running yet) — retry when it is;
+ *   (qusb: the domain's QEMU is not running yet), or a declared device's
+ *   controller, which the declaration does not hold, is not there (xl
+ *   makes its config's after a reboot, once QEMU runs) — retry then;
+ *   a declared device another domain holds is logged (WARN), not an
+ *   error: it is attached by the reconcile after that domain lets it go;
  * other ERROR_*: a failure (logged), e.g. a rebind that failed. */
 int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run);
 /* The domains libxl_usb_reconcile has work for: those with USB

@@ -513,6 +513,7 @@ static void reconcile_attach(libxl__gc *gc, usb_reconcile_state *rs,
 {
     const uint32_t domid = rs->domid;
     libxl_device_usbdev u;
+    libxl__usbhost_owner o;
     const char *busid = NULL;
     int i, rc;
 
@@ -544,9 +545,12 @@ static void reconcile_attach(libxl__gc *gc, usb_reconcile_state *rs,
         return;
     }
     if (!reconcile_ctrl(rs, d->ctrl) && !rs->dry_run) {
-        /* a controller that could not be made: said already */
-        LOGD(DEBUG, domid, "Declared USB device %s waits for controller %d",
+        /* one that could not be made (said already), or one the
+         * declaration does not hold: xl makes its config's again after a
+         * reboot, once the guest's QEMU runs */
+        LOGD(INFO, domid, "Declared USB device %s waits for controller %d",
              busid, d->ctrl);
+        reconcile_fail(rs, ERROR_NOT_READY);
         return;
     }
     if (rs->dry_run) {
@@ -567,6 +571,14 @@ static void reconcile_attach(libxl__gc *gc, usb_reconcile_state *rs,
     if (rc == ERROR_ABORTED) return;            /* undeclared meanwhile */
     if (rc == ERROR_DEVICE_EXISTS && reconcile_is_there(rs, d, busid))
         return;                 /* another reconcile attached it meanwhile */
+    if (rc == ERROR_DEVICE_EXISTS &&
+        !libxl__usbhost_owner_read(gc, XBT_NULL, busid, &o) &&
+        o.domid != INVALID_DOMID && o.domid != domid) {
+        /* not a failure: its release (an event) brings it here */
+        LOGD(WARN, domid, "Declared USB device %s is held by domain %u: "
+             "attached when it lets it go", busid, o.domid);
+        return;
+    }
     if (rc) {
         reconcile_fail(rs, rc);
         return;

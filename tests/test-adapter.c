@@ -5,8 +5,9 @@
  * only (tests/adapter/caller.c, written as xl's usb* commands are) run
  * with the adapter preloaded, on the private real xenstored, the fake
  * sysfs and the simulated backend.  Without a hypervisor, libxenlight's
- * libxl_ctx_alloc needs a libxenctrl handle: tests/adapter/xcstub.so
- * stands in for the three libxenctrl calls made.
+ * libxl_ctx_alloc needs a libxenctrl handle: the harness's stand-in
+ * (tests/harness/xcmock.so, which tests/run-test preloads) answers for
+ * the three libxenctrl calls made, from the test's domains.
  *
  * Host devices (tests/sysfs): keyboard 1-1 (bus 1 addr 2, usbhid), stick
  * 1-2 (bus 1 addr 3, usb-storage).
@@ -21,7 +22,6 @@
 #include "harness.h"
 
 #define ADAPTER TEST_TOPDIR "/adapter/libxlpvusb-adapter.so"
-#define XCSTUB TEST_TOPDIR "/tests/bin/adapter-xcstub.so"
 #define CALLER TEST_TOPDIR "/tests/bin/adapter-caller"
 #define LIBXENLIGHT "/usr/lib/x86_64-linux-gnu/libxenlight.so.4.17"
 #define BE "/local/domain/0/backend/vusb/1/0"
@@ -116,8 +116,8 @@ static void exec_caller(void *args)
     const char *prev = getenv("LD_PRELOAD");
     char preload[1024], cmd[512];
 
-    snprintf(preload, sizeof(preload), "%s:%s%s%s", ADAPTER, XCSTUB,
-             prev ? ":" : "", prev ? prev : "");
+    snprintf(preload, sizeof(preload), "%s%s%s", ADAPTER, prev ? ":" : "",
+             prev ? prev : "");
     setenv("LD_PRELOAD", preload, 1);
     snprintf(cmd, sizeof(cmd), "exec %s %s", CALLER, (const char *)args);
     execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);

@@ -505,6 +505,47 @@ static void test_release_orphans(void)
     CHECK_INT_EQ(log_count("gave"), 0);
 }
 
+/* xl reboot: the old domain lingers, dying, while a backend still maps
+ * its pages; it is gone for the devices it held. */
+static void test_release_orphans_dying(void)
+{
+    libxl_ctx *ctx = setup_stick(0);
+
+    fakedom_destroy_dying(GUEST);
+    log_reset();
+    CHECK_INT_EQ(libxl_usb_release_orphans(ctx, 0), 0);
+    CHECK_INT_EQ(log_count("gave USB device 1-2 of domain 1, which is "
+                           "gone, back to its host drivers"), 1);
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
+    /* and its uuid's new domain gets the device */
+    fakedom_create_as(REBOOTED, "guest1", "pv", GUEST);
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, REBOOTED, 0), 0);
+    check_stick_attached(REBOOTED, "1-2", STICK_INTF);
+}
+
+/* Another domain has the declared device: said, not a failure (the
+ * device is attached when that domain lets it go). */
+static void test_held_by_another(void)
+{
+    libxl_ctx *ctx = setup_stick(0);
+
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, OTHER, 0, LIBXL_USBCTRL_TYPE_PV, 4, 0,
+                                 0), 0);
+    ASSERT_INT_EQ(libxl_device_usbdev_remove_flags(ctx, GUEST,
+                      &(libxl_device_usbdev){ .ctrl = 0, .port = 1 },
+                      LIBXL_USB_LIVE, NULL), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, OTHER, 1, 3, 0, 1, LIBXL_USB_LIVE), 0);
+    log_reset();
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, GUEST, 0), 0);
+    CHECK_INT_EQ(log_count("is held by domain 2: attached when it lets it "
+                           "go"), 1);
+    CHECK_XS("/local/domain/0/backend/vusb/2/0/port/1", "1-2");
+    CHECK_XS("/local/domain/0/backend/vusb/1/0/port/1", "");
+    ASSERT_INT_EQ(usbdev_remove_at(ctx, OTHER, 0, 1), 0);
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, GUEST, 0), 0);
+    check_stick_attached(GUEST, "1-2", STICK_INTF);
+}
+
 /*----- backends that cannot serve yet -----*/
 
 static void test_qusb_not_ready(void)
@@ -523,6 +564,26 @@ static void test_qusb_not_ready(void)
     xs_put("/local/domain/0/device-model/5/backends/qusb", "");
     CHECK_INT_EQ(libxl_usb_reconcile(ctx, REBOOTED, 0), 0);
     CHECK_XS("/local/domain/0/backend/qusb/5/0/port/1", "1-2");
+}
+
+/* A controller the declaration does not hold (xl's, from the guest's
+ * config: xl makes it again after a reboot, once the guest's QEMU runs)
+ * is waited for. */
+static void test_undeclared_ctrl_waited_for(void)
+{
+    libxl_ctx *ctx = setup();
+
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV, 4, 0,
+                                 LIBXL_USB_LIVE), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 1, 0), 0);
+    reboot_guest(ctx);
+    log_reset();
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, REBOOTED, 0), ERROR_NOT_READY);
+    CHECK_INT_EQ(log_count("waits for controller 0"), 1);
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, REBOOTED, 0, LIBXL_USBCTRL_TYPE_PV, 4,
+                                 0, LIBXL_USB_LIVE), 0);
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, REBOOTED, 0), 0);
+    check_stick_attached(REBOOTED, "1-2", STICK_INTF);
 }
 
 /*----- forged declarations -----*/
@@ -622,6 +683,11 @@ static const struct test tests[] = {
     { "release_orphans gives a dead domain's device back",
       test_release_orphans },
     { "qusb: not ready until its QEMU is there", test_qusb_not_ready },
+    { "a controller xl makes again is waited for",
+      test_undeclared_ctrl_waited_for },
+    { "release_orphans: a dying domain is gone", test_release_orphans_dying },
+    { "a declared device another domain holds: said, no failure",
+      test_held_by_another },
     { "forged declarations refused", test_forged },
 };
 

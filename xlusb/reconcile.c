@@ -18,7 +18,8 @@ static int reconcile_one(uint32_t domid)
     name = domain_label(domid);
     if (rc == ERROR_NOT_READY)
         fail("%s: a declared controller's backend is not there yet (its"
-             " QEMU, for qusb); run this again once it is", name);
+             " QEMU, for qusb), or a declared device's controller is not"
+             " made yet; run this again once it is", name);
     else
         fail("%s is not what it declares; see the messages above", name);
     free(name);

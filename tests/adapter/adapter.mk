@@ -1,11 +1,10 @@
 # The adapter's test programs (tests/test-adapter.c runs them): a caller
 # and a layout printer built against Debian's /usr/include/libxl.h only,
-# the same printer against this library's <libxl.h>, and the libxenctrl
-# stand-in preloaded with the adapter.  Never with our -I flags for the
-# Debian side.
+# and the same printer against this library's <libxl.h> (the libxenctrl
+# stand-in is the harness's xcmock.so, preloaded by tests/run-test).
+# Never with our -I flags for the Debian side.
 
-ADAPTER_TEST_FILES := tests/bin/adapter-caller tests/bin/adapter-xcstub.so \
-                      tests/bin/adapter-layout-debian \
+ADAPTER_TEST_FILES := tests/bin/adapter-caller tests/bin/adapter-layout-debian \
                       tests/bin/adapter-layout-ours
 
 check check-valgrind: $(ADAPTER) $(ADAPTER_TEST_FILES)
@@ -13,9 +12,6 @@ check check-valgrind: $(ADAPTER) $(ADAPTER_TEST_FILES)
 tests/bin/adapter-caller: tests/adapter/caller.c
 	@mkdir -p tests/bin
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lxenlight -lxentoollog
-tests/bin/adapter-xcstub.so: tests/adapter/xcstub.c
-	@mkdir -p tests/bin
-	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -lxenstore
 tests/bin/adapter-layout-debian: tests/adapter/layout.c
 	@mkdir -p tests/bin
 	$(CC) $(ALL_CFLAGS) -o $@ $<

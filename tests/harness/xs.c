@@ -481,11 +481,16 @@ void fakedom_create_as(uint32_t domid, const char *name, const char *type,
         BAIL("xs_introduce_domain %" PRIu32 ": %s", domid, strerror(errno));
 }
 
-void fakedom_destroy(uint32_t domid)
+/* dying: the hypervisor still lists it, dying (see harness.h). */
+static void fakedom_remove(uint32_t domid, bool dying)
 {
     char path[80];
 
-    hypervisor_set(domid, false, 0, NULL);
+    if (dying)
+        hypervisor_set(domid, true, XEN_DOMINF_dying | XEN_DOMINF_shutdown,
+                       fakedom_uuid_now(domid));
+    else
+        hypervisor_set(domid, false, 0, NULL);
     if (!xs_release_domain(harness_handle(), domid))
         BAIL("xs_release_domain %" PRIu32 ": %s", domid, strerror(errno));
     snprintf(path, sizeof(path), "/local/domain/%" PRIu32, domid);
@@ -495,4 +500,14 @@ void fakedom_destroy(uint32_t domid)
     snprintf(path, sizeof(path), "/libxl/%" PRIu32, domid);
     xs_del(path);
     uuid_of[domid] = 0;
+}
+
+void fakedom_destroy(uint32_t domid)
+{
+    fakedom_remove(domid, false);
+}
+
+void fakedom_destroy_dying(uint32_t domid)
+{
+    fakedom_remove(domid, true);
 }
