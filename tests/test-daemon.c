@@ -18,6 +18,7 @@
 #include "harness_internal.h"
 
 #define XLUSBD TEST_TOPDIR "/xlusbd/xlusbd"
+#define XLUSB TEST_TOPDIR "/xlusb/xlusb"
 #define UDEVFAKE TEST_TOPDIR "/tests/harness/udevfake.so"
 #define GUEST 1
 #define REBOOTED 5          /* GUEST after its reboot */
@@ -126,9 +127,30 @@ static void setup_stick(void)
     daemon_start();
 }
 
+/* `xlusb usb-daemon-status` shows did (an action line) and the state of
+ * the daemon pid. */
+static void check_status(pid_t pid, const char *did, const char *state)
+{
+    char line[512], *want;
+    bool seen_did = false, seen_state = false;
+    FILE *p = popen(XLUSB " usb-daemon-status 2>&1", "r");
+
+    ASSERT(p);
+    ASSERT(asprintf(&want, "(pid %d) is %s\n", (int)pid, state) > 0);
+    while (fgets(line, sizeof(line), p)) {
+        seen_did |= strstr(line, did) != NULL;
+        seen_state |= strstr(line, want) != NULL;
+    }
+    pclose(p);
+    CHECK(seen_did);
+    CHECK(seen_state);
+    free(want);
+}
+
 static void test_replug(void)
 {
     double t;
+    pid_t pid;
 
     setup_stick();
     sysfs_unplug("1-2");
@@ -140,7 +162,11 @@ static void test_replug(void)
     CHECK(t >= 0);
     CHECK(wait_driver("usbback"));
     tap_figure("daemon: replugged stick attached again in %.1f ms", t);
+    pid = daemon_pid;
+    check_status(pid, "attached USB device 1-2 to controller 0 port 1",
+                 "running");
     daemon_stop();
+    check_status(pid, "took USB device 1-2 off", "not running");
 }
 
 static void test_other_device(void)
