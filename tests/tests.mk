@@ -6,7 +6,8 @@ TEST_BINS    := $(patsubst tests/%.c,tests/bin/%,$(TEST_SRCS)) \
                 tests/bin/test-gentypes
 # The preloads: each tests/harness/<name>.c becomes <name>.so.
 PRELOAD_SRCS := tests/harness/xsshim.c tests/harness/sysfsmock.c \
-                tests/harness/qmpredirect.c tests/harness/xcmock.c
+                tests/harness/qmpredirect.c tests/harness/xcmock.c \
+                tests/harness/udevfake.c
 HARNESS_SRCS := $(filter-out $(PRELOAD_SRCS),$(wildcard tests/harness/*.c))
 HARNESS_OBJS := $(patsubst %.c,%.o,$(HARNESS_SRCS))
 TEST_CPPFLAGS = $(CPPFLAGS_ALL) -Itests/harness -DTEST_TOPDIR=\"$(CURDIR)\"
@@ -35,7 +36,7 @@ tests/bin/%: tests/%.c $(HARNESS_OBJS) libxlpvusb.a \
 	$(CC) $(TEST_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(HARNESS_OBJS) \
 	    libxlpvusb.a $(PKG_LIBS) -lpthread
 
-TESTS_READY := $(TEST_BINS) $(TEST_PRELOADS) xlusb/xlusb
+TESTS_READY := $(TEST_BINS) $(TEST_PRELOADS) xlusb/xlusb xlusbd/xlusbd
 
 # The library logs at debug level in tests; the suite run shows errors only
 # (TEST_LOGLEVEL=debug make check for everything).

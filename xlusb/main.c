@@ -105,6 +105,12 @@ static const struct cmd_spec cmd_table[] = {
       "back to the host the devices of domains that are gone.  Without a\n"
       "domain, every domain with USB.  Prints what it did.\n"
       "-n, --dry-run  print what it would do, and do nothing\n" },
+    { "usb-daemon-status", main_usb_daemon_status, 0, 0, 0,
+      "",
+      "Say what xlusbd did, whether it runs, and what is left to do.",
+      "Prints xlusbd's last 50 actions (its status file in the state\n"
+      "directory), whether its pid is alive, then what `usb-reconcile`\n"
+      "would do now (as with --dry-run).\n" },
 };
 
 static const struct cmd_spec *cmd_find(const char *name)

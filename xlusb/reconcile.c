@@ -3,8 +3,12 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "libxl_osdeps.h"
 #include "xlusb.h"
 
 /* One domain; 0, or 1 after saying what is left to do. */
@@ -51,6 +55,39 @@ int main_usb_reconcile(int argc, char **argv)
         status |= reconcile_one(domids[i]);
     free(domids);
     return status;
+}
+
+/* What xlusbd did (its status file), whether it runs, then what a
+ * reconcile would do now. */
+int main_usb_daemon_status(int argc, char **argv)
+{
+    const char *dir = getenv("LIBXL_PVUSB_STATE_DIR");
+    char *path, line[512];
+    FILE *f;
+    int pid = 0;
+
+    (void)argc, (void)argv;
+    if (!dir || !*dir) dir = LIBXL_PVUSB_STATE_DIR;
+    if (asprintf(&path, "%s/xlusbd.status", dir) < 0)
+        return fail("out of memory");
+    f = fopen(path, "r");
+    if (!f) {
+        fail("xlusbd has never run here (no %s)", path);
+    } else {
+        while (fgets(line, sizeof(line), f)) {
+            if (!pid) sscanf(line, "pid %d", &pid);
+            fputs(line, stdout);
+        }
+        fclose(f);
+        printf("xlusbd (pid %d) is %s\n", pid,
+               pid > 0 && (!kill(pid, 0) || errno == EPERM) ? "running"
+               : "not running");
+    }
+    free(path);
+    printf("A reconcile now would:\n");
+    fflush(stdout);
+    dry_run = true;
+    return main_usb_reconcile(0, NULL);
 }
 
 /*

@@ -69,6 +69,7 @@ int main_usb_rebind(int argc, char **argv);
 int main_usb_list(int argc, char **argv);
 int main_usb_assignable_list(int argc, char **argv);
 int main_usb_reconcile(int argc, char **argv);
+int main_usb_daemon_status(int argc, char **argv);
 
 /*----- arguments (parse.c) -----*/
 

@@ -47,8 +47,17 @@ typedef struct {
     bool failed_before;   /* its last pass failed (not just waited) */
 } pending;
 
+typedef struct daemon_state daemon_state;
+
+/* The logger the library is given (see recorder_vmessage). */
 typedef struct {
+    xentoollog_logger vtable;
+    daemon_state *ds;
+} recorder;
+
+struct daemon_state {
     libxl_ctx *ctx;
+    recorder rec;
     xentoollog_logger_stdiostream *logger;
     struct xs_handle *xsh;
     struct udev *udev;
@@ -62,7 +71,7 @@ typedef struct {
     char *status_head;
     char *lines[STATUS_LINES];
     int nlines;           /* lines written in all; the ring holds the last */
-} daemon_state;
+};
 
 static time_t now_s(void)
 {
@@ -80,7 +89,8 @@ static void status_write(daemon_state *ds)
     FILE *f;
     int i, first;
 
-    if (asprintf(&tmp, "%s.tmp", ds->status_path) < 0) return;
+    if (!ds->status_path ||
+        asprintf(&tmp, "%s.tmp", ds->status_path) < 0) return;
     f = fopen(tmp, "w");
     if (!f) goto out;
     fprintf(f, "%s\n", ds->status_head);
@@ -93,28 +103,71 @@ out:
     free(tmp);
 }
 
-/* One action line: to stderr, and into the status file with its time. */
+/* msg kept in the status file, with its time; the file rewritten. */
+static void status_add(daemon_state *ds, const char *msg)
+{
+    char stamp[32];
+    time_t t = time(NULL);
+    int slot = ds->nlines % STATUS_LINES;
+
+    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", localtime(&t));
+    free(ds->lines[slot]);
+    if (asprintf(&ds->lines[slot], "%s %s", stamp, msg) < 0) {
+        ds->lines[slot] = NULL;
+        return;
+    }
+    ds->nlines++;
+    status_write(ds);
+}
+
+/* One action line of the daemon's own: to stderr and the status file. */
 static void __attribute__((format(printf, 2, 3)))
 action(daemon_state *ds, const char *fmt, ...)
 {
-    char *msg, stamp[32];
-    time_t t = time(NULL);
+    char *msg;
     va_list ap;
-    int slot = ds->nlines % STATUS_LINES;
+    int n;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0) msg = NULL;
+    n = vasprintf(&msg, fmt, ap);
     va_end(ap);
-    if (!msg) return;
+    if (n < 0) return;
     fprintf(stderr, "xlusbd: %s\n", msg);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", localtime(&t));
-    free(ds->lines[slot]);
-    if (asprintf(&ds->lines[slot], "%s %s", stamp, msg) < 0)
-        ds->lines[slot] = NULL;
+    status_add(ds, msg);
     free(msg);
-    if (!ds->lines[slot]) return;
-    ds->nlines++;
-    status_write(ds);
+}
+
+/* The library's logger: its messages to the stdiostream logger, and
+ * those of INFO and above (what it did) to the status file too. */
+static void recorder_vmessage(xentoollog_logger *lg, xentoollog_level level,
+                              int errnoval, const char *context,
+                              const char *format, va_list al)
+{
+    daemon_state *ds = ((recorder *)lg)->ds;
+    xentoollog_logger *out = (xentoollog_logger *)ds->logger;
+    char *msg;
+    va_list copy;
+
+    va_copy(copy, al);
+    out->vmessage(out, level, errnoval, context, format, copy);
+    va_end(copy);
+    if (level < XTL_INFO || vasprintf(&msg, format, al) < 0) return;
+    status_add(ds, msg);
+    free(msg);
+}
+
+static void recorder_progress(xentoollog_logger *lg, const char *context,
+                              const char *doing_what, int percent,
+                              unsigned long done, unsigned long total)
+{
+    xentoollog_logger *out = (xentoollog_logger *)((recorder *)lg)->ds->logger;
+
+    out->progress(out, context, doing_what, percent, done, total);
+}
+
+static void recorder_destroy(xentoollog_logger *lg)
+{
+    (void)lg;
 }
 
 /* The entry of domid in the pending list, or NULL. */
@@ -242,17 +295,19 @@ static bool udev_drain(daemon_state *ds, bool *orphans)
     for (;;) {
         errno = 0;
         d = udev_monitor_receive_device(ds->mon);
+        if (!d && errno == ENOBUFS) {
+            action(ds, "udev events were lost: looking at everything"
+                   " again");
+            *orphans = true;
+            any = true;
+            continue;
+        }
         if (!d) break;
         if (ds->verbose)
             fprintf(stderr, "xlusbd: udev %s %s\n",
                     udev_device_get_action(d) ?: "?",
                     udev_device_get_sysname(d) ?: "?");
         udev_device_unref(d);
-        any = true;
-    }
-    if (errno == ENOBUFS) {
-        action(ds, "udev events were lost: looking at everything again");
-        *orphans = true;
         any = true;
     }
     return any;
@@ -414,8 +469,11 @@ int main(int argc, char **argv)
     ds.logger = xtl_createlogger_stdiostream(stderr,
                                    ds.verbose ? XTL_DEBUG : XTL_INFO, 0);
     if (!ds.logger) goto out;
-    if (libxl_ctx_alloc(&ds.ctx, LIBXL_VERSION, 0,
-                        (xentoollog_logger *)ds.logger)) {
+    ds.rec.vtable.vmessage = recorder_vmessage;
+    ds.rec.vtable.progress = recorder_progress;
+    ds.rec.vtable.destroy = recorder_destroy;
+    ds.rec.ds = &ds;
+    if (libxl_ctx_alloc(&ds.ctx, LIBXL_VERSION, 0, &ds.rec.vtable)) {
         ds.ctx = NULL;
         goto out;
     }

@@ -1,0 +1,238 @@
+/*
+ * test-daemon.c - xlusbd, the real binary, forked under the harness (real
+ * xenstored, the fake sysfs, the simulated backend, udevfake.so for its
+ * udev events): a replugged device attached again, another device at its
+ * port refused, a rebooted guest given its controller and device again,
+ * a dead guest's device given back to the host.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "harness_internal.h"
+
+#define XLUSBD TEST_TOPDIR "/xlusbd/xlusbd"
+#define XLUSB TEST_TOPDIR "/xlusb/xlusb"
+#define UDEVFAKE TEST_TOPDIR "/tests/harness/udevfake.so"
+#define GUEST 1
+#define REBOOTED 5          /* GUEST after its reboot */
+#define STICK_INTF "1-2:1.0"
+#define PORT_1 "/local/domain/0/backend/vusb/1/0/port/1"
+
+static pid_t daemon_pid;
+static int udev_fd = -1;
+
+static void daemon_stop(void)
+{
+    int status;
+
+    if (daemon_pid <= 0) return;
+    kill(daemon_pid, SIGTERM);
+    CHECK_INT_EQ(waitpid(daemon_pid, &status, 0), daemon_pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    daemon_pid = 0;
+}
+
+/* xlusbd started, its udev events from a FIFO of the test's. */
+static void daemon_start(void)
+{
+    char *fifo, *preload;
+    const char *old = getenv("LD_PRELOAD");
+
+    ASSERT(asprintf(&fifo, "%s/udev.fifo", sysfs_root()) > 0);
+    ASSERT(!mkfifo(fifo, 0600));
+    udev_fd = open(fifo, O_RDWR | O_NONBLOCK);
+    ASSERT(udev_fd >= 0);
+    ASSERT(asprintf(&preload, "%s%s%s", old ? old : "", old ? ":" : "",
+                    UDEVFAKE) > 0);
+    daemon_pid = fork();
+    ASSERT(daemon_pid >= 0);
+    if (!daemon_pid) {
+        setenv("UDEVFAKE_SOCKET", fifo, 1);
+        setenv("LD_PRELOAD", preload, 1);
+        execl(XLUSBD, XLUSBD, (char *)NULL);
+        _exit(127);
+    }
+    free(fifo);
+    free(preload);
+    harness_at_exit(daemon_stop);
+}
+
+static void udev_event(const char *action, const char *sysname)
+{
+    char line[128];
+    int n = snprintf(line, sizeof(line), "%s %s\n", action, sysname);
+
+    ASSERT(write(udev_fd, line, n) == n);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Waits up to ms for path to read value; the time it took, or -1. */
+static double wait_xs(const char *path, const char *value, int ms)
+{
+    double start = now_ms();
+
+    while (now_ms() - start < ms) {
+        char *v = xs_get(path);
+        bool same = v ? !strcmp(v, value) : !*value;
+
+        free(v);
+        if (same) return now_ms() - start;
+        usleep(2000);
+    }
+    return -1;
+}
+
+/* Waits up to 1 s for the stick's interface to be on driver. */
+static bool wait_driver(const char *driver)
+{
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        const char *d = sysfs_driver_of(STICK_INTF);
+
+        if (d && !strcmp(d, driver)) return true;
+        usleep(2000);
+    }
+    return false;
+}
+
+/* The stick (1-2) declared on controller 0 port 1 of GUEST; the daemon
+ * running. */
+static void setup_stick(void)
+{
+    libxl_ctx *ctx;
+
+    xs_start();
+    fakedom_create(GUEST, "guest1", "pv");
+    sysfs_setup("stick");
+    test_state_dir();
+    simbackend_start(false);
+    ctx = test_ctx();
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV, 4, 0, 0), 0);
+    ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 1, 0), 0);
+    daemon_start();
+}
+
+/* `xlusb usb-daemon-status` shows did (an action line) and the state of
+ * the daemon pid. */
+static void check_status(pid_t pid, const char *did, const char *state)
+{
+    char line[512], *want;
+    bool seen_did = false, seen_state = false;
+    FILE *p = popen(XLUSB " usb-daemon-status 2>&1", "r");
+
+    ASSERT(p);
+    ASSERT(asprintf(&want, "(pid %d) is %s\n", (int)pid, state) > 0);
+    while (fgets(line, sizeof(line), p)) {
+        seen_did |= strstr(line, did) != NULL;
+        seen_state |= strstr(line, want) != NULL;
+    }
+    pclose(p);
+    CHECK(seen_did);
+    CHECK(seen_state);
+    free(want);
+}
+
+static void test_replug(void)
+{
+    double t;
+    pid_t pid;
+
+    setup_stick();
+    sysfs_unplug("1-2");
+    udev_event("remove", "1-2");
+    CHECK(wait_xs(PORT_1, "", 1000) >= 0);
+    sysfs_replug("stick", 9);
+    udev_event("add", "1-2");
+    t = wait_xs(PORT_1, "1-2", 1000);
+    CHECK(t >= 0);
+    CHECK(wait_driver("usbback"));
+    tap_figure("daemon: replugged stick attached again in %.1f ms", t);
+    pid = daemon_pid;
+    check_status(pid, "attached USB device 1-2 to controller 0 port 1",
+                 "running");
+    daemon_stop();
+    check_status(pid, "took USB device 1-2 off", "not running");
+}
+
+static void test_other_device(void)
+{
+    int round, attached = 0;
+
+    setup_stick();
+    for (round = 0; round < 5; round++) {
+        sysfs_unplug("1-2");
+        udev_event("remove", "1-2");
+        CHECK(wait_xs(PORT_1, "", 1000) >= 0);
+        sysfs_replug("stick", 10 + round);
+        sysfs_set_attr("1-2", "serial", "OTHER0001");
+        udev_event("add", "1-2");
+        if (wait_xs(PORT_1, "1-2", 300) >= 0) attached++;
+    }
+    CHECK_INT_EQ(attached, 0);
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
+    tap_figure("daemon: another device at the port attached %d of 5",
+               attached);
+    daemon_stop();
+}
+
+static void test_reboot(void)
+{
+    double start, t;
+
+    setup_stick();
+    CHECK(wait_xs(PORT_1, "1-2", 1000) >= 0);
+    start = now_ms();
+    fakedom_destroy(GUEST);
+    fakedom_create_as(REBOOTED, "guest1", "pv", GUEST);
+    CHECK(wait_xs("/local/domain/0/backend/vusb/5/0/port/1", "1-2",
+                  3000) >= 0);
+    CHECK(wait_driver("usbback"));
+    t = now_ms() - start;
+    tap_figure("daemon: rebooted guest's controller and stick back in"
+               " %.1f ms", t);
+    daemon_stop();
+}
+
+static void test_death(void)
+{
+    double start = 0;
+    int i;
+
+    setup_stick();
+    fakedom_destroy(GUEST);
+    start = now_ms();
+    for (i = 0; i < 1000 && xs_has("/libxl/usbback/1-2"); i++)
+        usleep(2000);
+    CHECK(!xs_has("/libxl/usbback/1-2"));
+    CHECK(wait_driver("usb-storage"));
+    tap_figure("daemon: dead guest's stick given back in %.1f ms",
+               now_ms() - start);
+    daemon_stop();
+}
+
+static const struct test tests[] = {
+    { "replug: taken off, attached again at its port", test_replug },
+    { "another device at the port: never attached", test_other_device },
+    { "reboot: controller and device applied again", test_reboot },
+    { "death: the device given back to the host", test_death },
+};
+
+int main(int argc, char **argv)
+{
+    return tap_main(argc, argv, tests, ARRAY_LEN(tests));
+}
