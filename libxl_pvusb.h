@@ -341,6 +341,10 @@ uint32_t *libxl_usb_reconcile_domains(libxl_ctx *ctx, int *num);
  * record names a domain that no longer exists (libxl_device_usbdev_rebind's
  * work), and clears stale records; declarations stay. 0 or ERROR_*. */
 int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run);
+/* <state dir>/name, where the declarations are (docs/pvusb.md) and
+ * xlusbd keeps its status file: malloc'd (free()), NULL if out of
+ * memory. */
+char *libxl_usb_state_path(const char *name);
 
 #pragma GCC visibility pop
 

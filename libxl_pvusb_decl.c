@@ -693,6 +693,14 @@ uint32_t *libxl_usb_reconcile_domains(libxl_ctx *ctx, int *num)
     return all;
 }
 
+char *libxl_usb_state_path(const char *name)
+{
+    char *path;
+
+    return asprintf(&path, "%s/%s", libxl__state_dir_name(), name) < 0
+           ? NULL : path;
+}
+
 /*----- what dead domains leave -----*/
 
 /* Has domid gone from the hypervisor? */

@@ -430,6 +430,9 @@ _hidden void libxl__domain_lock_release(libxl__gc *gc,
  * fsync, rename, fsync of the directory), so a crash leaves either the
  * old or the new file.
  */
+/* The state directory's name (not created): $LIBXL_PVUSB_STATE_DIR if
+ * set and not empty, else LIBXL_PVUSB_STATE_DIR (libxl_osdeps.h). */
+_hidden const char *libxl__state_dir_name(void);
 /* The text stored (from gc), or *data_r NULL if none is. */
 _hidden int libxl__userdata_retrieve(libxl__gc *gc, const char *uuid,
                                      const char *userid, char **data_r);

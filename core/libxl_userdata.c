@@ -14,13 +14,18 @@
 #include "libxl_ctx.h"
 #include "libxl_osdeps.h"
 
-/* The state directory, created (0700) if missing. */
-static int state_dir(libxl__gc *gc, const char **dir_r)
+const char *libxl__state_dir_name(void)
 {
     const char *dir = getenv("LIBXL_PVUSB_STATE_DIR");
 
-    if (!dir || !*dir)
-        dir = LIBXL_PVUSB_STATE_DIR;
+    return dir && *dir ? dir : LIBXL_PVUSB_STATE_DIR;
+}
+
+/* The state directory, created (0700) if missing. */
+static int state_dir(libxl__gc *gc, const char **dir_r)
+{
+    const char *dir = libxl__state_dir_name();
+
     if (mkdir(dir, 0700) && errno != EEXIST) {
         LOGE(ERROR, "cannot create the state directory %s", dir);
         return ERROR_FAIL;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libxl_osdeps.h"
 #include "xlusb.h"
 
 /* One domain; 0, or 1 after saying what is left to do. */
@@ -61,14 +60,12 @@ int main_usb_reconcile(int argc, char **argv)
  * reconcile would do now. */
 int main_usb_daemon_status(int argc, char **argv)
 {
-    const char *dir = getenv("LIBXL_PVUSB_STATE_DIR");
-    char *path, line[512];
+    char *path = libxl_usb_state_path("xlusbd.status"), line[512];
     FILE *f;
     int pid = 0;
 
     (void)argc, (void)argv;
-    if (!dir || !*dir) dir = LIBXL_PVUSB_STATE_DIR;
-    if (asprintf(&path, "%s/xlusbd.status", dir) < 0)
+    if (!path)
         return fail("out of memory");
     f = fopen(path, "r");
     if (!f) {
