@@ -26,7 +26,6 @@
 #include <libudev.h>
 #include <xenstore.h>
 
-#include "libxl_osdeps.h"
 #include "libxl_pvusb.h"
 
 #define RETRY_SLOW_S   10   /* safety retry of a domain that waits */
@@ -70,7 +69,8 @@ struct daemon_state {
     char *status_path;
     char *status_head;
     char *lines[STATUS_LINES];
-    int nlines;           /* lines written in all; the ring holds the last */
+    int nlines;           /* lines kept in all; the ring holds the last */
+    bool status_stale;    /* lines kept since the file was written */
 };
 
 static time_t now_s(void)
@@ -89,6 +89,7 @@ static void status_write(daemon_state *ds)
     FILE *f;
     int i, first;
 
+    ds->status_stale = false;
     if (!ds->status_path ||
         asprintf(&tmp, "%s.tmp", ds->status_path) < 0) return;
     f = fopen(tmp, "w");
@@ -103,7 +104,8 @@ out:
     free(tmp);
 }
 
-/* msg kept in the status file, with its time; the file rewritten. */
+/* msg kept for the status file, with its time (written by
+ * status_write, once a pass). */
 static void status_add(daemon_state *ds, const char *msg)
 {
     char stamp[32];
@@ -117,7 +119,7 @@ static void status_add(daemon_state *ds, const char *msg)
         return;
     }
     ds->nlines++;
-    status_write(ds);
+    ds->status_stale = true;
 }
 
 /* One action line of the daemon's own: to stderr and the status file. */
@@ -215,6 +217,10 @@ static void reconcile_one(daemon_state *ds, uint32_t domid)
         pending_drop(ds, domid);
         return;
     }
+    if (rc == ERROR_DOMAIN_NOTFOUND) {          /* gone: nothing to retry */
+        pending_drop(ds, domid);
+        return;
+    }
     p = pending_get(ds, domid);
     if (!p) return;
     if (rc == ERROR_NOT_READY) {
@@ -256,6 +262,24 @@ static void reconcile_all(daemon_state *ds, bool orphans)
     for (i = 0; i < n; i++)
         reconcile_one(ds, domids[i]);
     free(domids);
+}
+
+/* The domains whose retry is due, reconciled (not the others: nothing
+ * happened to them). */
+static void reconcile_due(daemon_state *ds)
+{
+    time_t t = now_s();
+    uint32_t *due;
+    int i, n = 0;
+
+    due = malloc((ds->npend + 1) * sizeof(*due));
+    if (!due) return;
+    /* reconcile_one changes the list: the due ones first */
+    for (i = 0; i < ds->npend; i++)
+        if (ds->pend[i].due <= t) due[n++] = ds->pend[i].domid;
+    for (i = 0; i < n; i++)
+        reconcile_one(ds, due[i]);
+    free(due);
 }
 
 /* Milliseconds until the first retry is due, or -1 (none). */
@@ -337,9 +361,13 @@ static int run(daemon_state *ds)
     bool orphans = true, any = true;
 
     for (;;) {
-        int i, tmo;
+        int tmo;
 
-        if (any) reconcile_all(ds, orphans);
+        if (any)
+            reconcile_all(ds, orphans);
+        else
+            reconcile_due(ds);
+        if (ds->status_stale) status_write(ds);
         tmo = retry_timeout(ds);
         if (poll(pfd, 3, tmo) < 0) {
             if (errno == EINTR) continue;
@@ -352,8 +380,6 @@ static int run(daemon_state *ds)
         any = orphans;
         if (pfd[0].revents) any |= xs_drain(ds, &orphans);
         if (pfd[1].revents) any |= udev_drain(ds, &orphans);
-        for (i = 0; i < ds->npend; i++)
-            if (ds->pend[i].due <= now_s()) any = true;
     }
 }
 
@@ -409,13 +435,12 @@ static int setup_signals(daemon_state *ds)
 /* The status file's path and head line; 0 or -1. */
 static int setup_status(daemon_state *ds)
 {
-    const char *dir = getenv("LIBXL_PVUSB_STATE_DIR");
     char stamp[32];
     time_t t = time(NULL);
 
-    if (!dir || !*dir) dir = LIBXL_PVUSB_STATE_DIR;
     strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", localtime(&t));
-    if (asprintf(&ds->status_path, "%s/xlusbd.status", dir) < 0)
+    ds->status_path = libxl_usb_state_path("xlusbd.status");
+    if (!ds->status_path)
         return -1;
     if (asprintf(&ds->status_head, "pid %d started %s", (int)getpid(),
                  stamp) < 0)
@@ -483,6 +508,7 @@ int main(int argc, char **argv)
     action(&ds, "started%s", ds.dry_run ? " (dry run)" : "");
     rc = run(&ds);
     action(&ds, "stopped");
+    status_write(&ds);
 out:
     teardown(&ds);
     return rc;
