@@ -128,20 +128,27 @@ static void setup_stick(void)
 }
 
 /* `xlusb usb-daemon-status` shows did (an action line) and the state of
- * the daemon pid. */
+ * the daemon pid, within 2 s: the daemon writes its status file at the end
+ * of a pass, which can end after what it did is seen in xenstore. */
 static void check_status(pid_t pid, const char *did, const char *state)
 {
     char line[512], *want;
     bool seen_did = false, seen_state = false;
-    FILE *p = popen(XLUSB " usb-daemon-status 2>&1", "r");
+    int round;
 
-    ASSERT(p);
     ASSERT(asprintf(&want, "(pid %d) is %s\n", (int)pid, state) > 0);
-    while (fgets(line, sizeof(line), p)) {
-        seen_did |= strstr(line, did) != NULL;
-        seen_state |= strstr(line, want) != NULL;
+    for (round = 0; round < 100 && !(seen_did && seen_state); round++) {
+        FILE *p = popen(XLUSB " usb-daemon-status 2>&1", "r");
+
+        ASSERT(p);
+        if (round) usleep(20000);
+        seen_did = seen_state = false;
+        while (fgets(line, sizeof(line), p)) {
+            seen_did |= strstr(line, did) != NULL;
+            seen_state |= strstr(line, want) != NULL;
+        }
+        pclose(p);
     }
-    pclose(p);
     CHECK(seen_did);
     CHECK(seen_state);
     free(want);
