@@ -10,13 +10,14 @@ CRASH_BIN  := $(CRASH_DIR)/bin/test-crash
 # One program per operation (links to test-crash, which runs the test its
 # name ends with), so that prove -j2 keeps both cores busy; the longest
 # first.
-CRASH_OPS  := usbctrl-detach destroy-all usb-reconcile-reboot \
+CRASH_OPS  := xlusbd-reboot usbctrl-detach destroy-all usb-reconcile-reboot \
               usbdev-attach-autoctrl killat usb-reconcile-replug \
               usbdev-detach-composite usbdev-attach-composite \
-              usbdev-attach-keyboard
+              usbdev-attach-keyboard xlusbd-replug
 CRASH_PROGS := $(addprefix $(CRASH_DIR)/bin/crash-,$(CRASH_OPS))
 CRASH_READY := $(CRASH_PROGS) $(CRASH_DIR)/bin/destroy-all \
-               $(CRASH_DIR)/killat.so $(TEST_PRELOADS) xlusb/xlusb
+               $(CRASH_DIR)/killat.so $(TEST_PRELOADS) xlusb/xlusb \
+               xlusbd/xlusbd
 
 # A preload: built without -fvisibility=hidden (a hidden wrapper
 # intercepts nothing), and not linked to libxenstore, which it finds in

@@ -63,6 +63,10 @@
 #define XLUSB TEST_TOPDIR "/xlusb/xlusb"
 #define DESTROY_ALL TEST_TOPDIR "/tests/crash/bin/destroy-all"
 #define KILLAT_SO TEST_TOPDIR "/tests/crash/killat.so"
+#define XLUSBD TEST_TOPDIR "/xlusbd/xlusbd"
+#define UDEVFAKE_SO TEST_TOPDIR "/tests/harness/udevfake.so"
+#define DAEMON_BOUND_MS 3000    /* for xlusbd to make the host consistent */
+#define DAEMON_EXIT_MS 2000     /* for xlusbd to exit on SIGTERM */
 #define DOMID 1
 #define DOMNAME "web01"
 #define DOM_VIEW "/libxl/1"     /* DOMID's private dir */
@@ -99,12 +103,21 @@ struct op {
     const char *name;
     const char *setup[7];       /* xlusb commands making the pre-state
                                  * (make_prestate) */
-    const char *cmd;            /* "xlusb ..." or "destroy-all <domid>" */
+    const char *cmd;            /* "xlusb ...", "destroy-all <domid>" or
+                                 * "xlusbd" */
     bool attach;                /* recovery means attached, else released */
     int ctrl_of[NUM_DEVICES];   /* each device's controller after, or
                                  * RELEASED */
     int nctrls, ctrls[2];       /* the controllers the domain has after */
 };
+
+/* The pre-states of a reconcile: the composite and the stick attached,
+ * then the domain rebooted, or the stick replugged. */
+#define ATTACHED_TWO \
+    "usbctrl-attach web01", "usbdev-attach web01 busid=2-1 controller=0", \
+    "usbdev-attach web01 busid=1-2 controller=0"
+#define REBOOTED { ATTACHED_TWO, "=destroy-all 1", "!reboot" }
+#define REPLUGGED { ATTACHED_TWO, "!replug-stick" }
 
 static const struct op ops[] = {
     { "usbdev-attach-keyboard", { "usbctrl-attach web01" },
@@ -135,18 +148,16 @@ static const struct op ops[] = {
       { RELEASED, RELEASED, RELEASED }, 0, { 0 } },
     /* a reboot: the declared controller made again, both devices
      * attached again */
-    { "usb-reconcile-reboot",
-      { "usbctrl-attach web01", "usbdev-attach web01 busid=2-1 controller=0",
-        "usbdev-attach web01 busid=1-2 controller=0", "=destroy-all 1",
-        "!reboot" },
-      "xlusb usb-reconcile web01", true,
+    { "usb-reconcile-reboot", REBOOTED, "xlusb usb-reconcile web01", true,
       { RELEASED, 0, 0 }, 1, { 0 } },
     /* the stick plugged in again (onto its host drivers): taken off and
      * attached again */
-    { "usb-reconcile-replug",
-      { "usbctrl-attach web01", "usbdev-attach web01 busid=2-1 controller=0",
-        "usbdev-attach web01 busid=1-2 controller=0", "!replug-stick" },
-      "xlusb usb-reconcile", true,
+    { "usb-reconcile-replug", REPLUGGED, "xlusb usb-reconcile", true,
+      { RELEASED, 0, 0 }, 1, { 0 } },
+    /* the same two, done by the daemon: what it does at start */
+    { "xlusbd-reboot", REBOOTED, "xlusbd", true,
+      { RELEASED, 0, 0 }, 1, { 0 } },
+    { "xlusbd-replug", REPLUGGED, "xlusbd", true,
       { RELEASED, 0, 0 }, 1, { 0 } },
 };
 
@@ -220,6 +231,8 @@ static struct {
     char state[96];
     char count_log[96];
     char kill_log[96];
+    char udev_fifo[96];         /* xlusbd's udev events: none come */
+    char daemon_out[96];        /* xlusbd's stdout and stderr */
 } work;
 
 /* $TMPDIR as the harness takes it for its scratch dirs (make
@@ -239,7 +252,12 @@ static void make_workdir(void)
     snprintf(work.count_log, sizeof(work.count_log), "%s/count.log",
              work.dir);
     snprintf(work.kill_log, sizeof(work.kill_log), "%s/kill.log", work.dir);
+    snprintf(work.udev_fifo, sizeof(work.udev_fifo), "%s/udev.fifo",
+             work.dir);
+    snprintf(work.daemon_out, sizeof(work.daemon_out), "%s/xlusbd.out",
+             work.dir);
     ASSERT(!mkdir(work.state, 0700));
+    ASSERT(!mkfifo(work.udev_fifo, 0600));
     setenv("LIBXL_PVUSB_STATE_DIR", work.state, 1);
 }
 
@@ -310,12 +328,13 @@ static void quietly(void (*fn)(void))
 struct child {
     char *argv[MAX_ARGS];
     char words[512];
+    bool daemon;                /* xlusbd (run_daemon) */
     unsigned long kill_at;      /* 0: never */
     bool after;
     const char *log;            /* KILLAT_LOG, or NULL */
 };
 
-/* argv for cmdline: "xlusb <args>" or "destroy-all <args>". */
+/* argv for cmdline: "xlusb <args>", "destroy-all <args>" or "xlusbd". */
 static void child_init(struct child *c, const char *cmdline)
 {
     char *save = NULL, *w;
@@ -331,39 +350,114 @@ static void child_init(struct child *c, const char *cmdline)
         c->argv[0] = XLUSB;
     else if (!strcmp(c->argv[0], "destroy-all"))
         c->argv[0] = DESTROY_ALL;
-    else
+    else if (!strcmp(c->argv[0], "xlusbd")) {
+        c->argv[0] = XLUSBD;
+        c->daemon = true;
+    } else
         tap_bail(__FILE__, __LINE__, "unknown command %s", cmdline);
 }
 
+/* lib appended to the LD_PRELOAD list being built in buf (*len long). */
+static void add_preload(char *buf, size_t size, size_t *len, const char *lib)
+{
+    if (lib && *lib)
+        *len += snprintf(buf + *len, size - *len, "%s%s", *len ? ":" : "",
+                         lib);
+}
+
 /* In the forked child: killat.so before the sysfs mock (it must see a
- * write before the mock models it), then the command. */
+ * write before the mock models it), then the command; xlusbd gets its
+ * udev monitor from udevfake.so, on the idle FIFO. */
 static void exec_child(void *arg)
 {
     struct child *c = arg;
-    char preload[PATH_MAX * 2], step[32];
+    char preload[PATH_MAX * 3], step[32];
     const char *mock = getenv("LD_PRELOAD");
+    size_t len = 0;
 
     unsetenv("KILLAT_STEP");
     unsetenv("KILLAT_WHEN");
     unsetenv("KILLAT_LOG");
+    preload[0] = '\0';
     if (c->kill_at || c->log) {
-        snprintf(preload, sizeof(preload), "%s%s%s", KILLAT_SO,
-                 mock && *mock ? ":" : "", mock ? mock : "");
-        setenv("LD_PRELOAD", preload, 1);
+        add_preload(preload, sizeof(preload), &len, KILLAT_SO);
         snprintf(step, sizeof(step), "%lu", c->kill_at);
         setenv("KILLAT_STEP", step, 1);
         setenv("KILLAT_WHEN", c->after ? "after" : "before", 1);
         if (c->log)
             setenv("KILLAT_LOG", c->log, 1);
     }
+    add_preload(preload, sizeof(preload), &len, mock);
+    if (c->daemon) {
+        add_preload(preload, sizeof(preload), &len, UDEVFAKE_SO);
+        setenv("UDEVFAKE_SOCKET", work.udev_fifo, 1);
+    }
+    setenv("LD_PRELOAD", preload, 1);
     execv(c->argv[0], c->argv);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static const struct op *current_op;
+static bool host_consistent(const struct op *op);
+
+/*
+ * xlusbd started as c says, in the foreground, left until it dies (of
+ * killat's SIGKILL), or until the host is as current_op leaves it or
+ * DAEMON_BOUND_MS have passed: then SIGTERMed (it ends its pass and
+ * exits 0; a step after that point may still kill it).  Its wait status;
+ * its output in *out.
+ */
+static int run_daemon(struct child *c, char **out)
+{
+    long long start = now_ms(), termed = 0;
+    int status, fd;
+    pid_t pid;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (!pid) {
+        fd = open(work.daemon_out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(127);
+        exec_child(c);
+        _exit(127);
+    }
+    while (!waitpid(pid, &status, WNOHANG)) {
+        if (!termed && (now_ms() - start > DAEMON_BOUND_MS ||
+                        host_consistent(current_op))) {
+            ASSERT(!kill(pid, SIGTERM));
+            termed = now_ms();
+        } else if (termed && now_ms() - termed > DAEMON_EXIT_MS) {
+            tap_fail(__FILE__, __LINE__, "xlusbd did not exit %d ms after "
+                     "SIGTERM", DAEMON_EXIT_MS);
+            ASSERT(!kill(pid, SIGKILL));
+            ASSERT(waitpid(pid, &status, 0) == pid);
+            break;
+        }
+        usleep(2000);
+    }
+    *out = read_text_file(work.daemon_out);
+    if (!*out)
+        *out = strdup("");
+    ASSERT(*out);
+    return status;
 }
 
 /* Runs c; returns its wait status and its output (stdout and stderr
  * merged, malloc'd) in *out. */
 static int run_child(struct child *c, char **out)
 {
-    return run_capture(exec_child, c, out, NULL);
+    return c->daemon ? run_daemon(c, out)
+                     : run_capture(exec_child, c, out, NULL);
 }
 
 /* Runs cmdline unkilled, without killat; returns its wait status. */
@@ -918,9 +1012,21 @@ static void check_host(const struct op *op, struct verdict *v)
     check_lock_files(v);
 }
 
-/*----- one operation -----*/
+/* Is the host as op leaves it, every invariant but the re-run's holding? */
+static bool host_consistent(const struct op *op)
+{
+    struct verdict v;
+    bool ok;
 
-static const struct op *current_op;
+    verdict_start(&v);
+    check_host(op, &v);
+    verdict_end(&v);
+    ok = verdict_ok(&v);
+    free(v.text);
+    return ok;
+}
+
+/*----- one operation -----*/
 
 static void fresh_host(void)
 {
@@ -1168,14 +1274,6 @@ static void report(const struct op *op, unsigned long n, char **steps,
                blen ? base + 1 : "which breaks nothing");
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static void crash_points(const struct op *op)
 {
     struct tally t = { 0 };
@@ -1266,6 +1364,8 @@ static void test_usbctrl_detach(void) { crash_points(&ops[4]); }
 static void test_destroy_all(void) { crash_points(&ops[5]); }
 static void test_reconcile_reboot(void) { crash_points(&ops[6]); }
 static void test_reconcile_replug(void) { crash_points(&ops[7]); }
+static void test_xlusbd_reboot(void) { crash_points(&ops[8]); }
+static void test_xlusbd_replug(void) { crash_points(&ops[9]); }
 
 static const struct test tests[] = {
     { "killat", test_killat },
@@ -1277,6 +1377,8 @@ static const struct test tests[] = {
     { "destroy-all", test_destroy_all },
     { "usb-reconcile-reboot", test_reconcile_reboot },
     { "usb-reconcile-replug", test_reconcile_replug },
+    { "xlusbd-reboot", test_xlusbd_reboot },
+    { "xlusbd-replug", test_xlusbd_replug },
 };
 
 /* Run as "crash-<op>", the program runs the test named <op> only. */
