@@ -13,7 +13,7 @@ CRASH_BIN  := $(CRASH_DIR)/bin/test-crash
 CRASH_OPS  := xlusbd-reboot usbctrl-detach destroy-all usb-reconcile-reboot \
               usbdev-attach-autoctrl killat usb-reconcile-replug \
               usbdev-detach-composite usbdev-attach-composite \
-              usbdev-attach-keyboard xlusbd-replug
+              usbdev-attach-keyboard xlusbd-replug xlusbd-death
 CRASH_PROGS := $(addprefix $(CRASH_DIR)/bin/crash-,$(CRASH_OPS))
 CRASH_READY := $(CRASH_PROGS) $(CRASH_DIR)/bin/destroy-all \
                $(CRASH_DIR)/killat.so $(TEST_PRELOADS) xlusb/xlusb \

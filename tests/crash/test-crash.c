@@ -26,6 +26,8 @@
  *   config       $LIBXL_PVUSB_STATE_DIR/<uuid>.json has the attached
  *                device at its ctrl/port and none for a released one, and
  *                its controllers and (ctrl,port) pairs are xenstore's
+ *                (not for a dead domain: its config is no longer the
+ *                host's state)
  *   controllers  the domain has the controllers the operation leaves
  *   leftover     no controllers left: /libxl/<domid>/device is gone
  *   lock-file    no *.lock in the state dir once the commands exited
@@ -112,7 +114,8 @@ struct op {
 };
 
 /* The pre-states of a reconcile: the composite and the stick attached,
- * then the domain rebooted, or the stick replugged. */
+ * then the domain rebooted, or the stick replugged (or destroyed: see
+ * make_prestate). */
 #define ATTACHED_TWO \
     "usbctrl-attach web01", "usbdev-attach web01 busid=2-1 controller=0", \
     "usbdev-attach web01 busid=1-2 controller=0"
@@ -159,6 +162,9 @@ static const struct op ops[] = {
       { RELEASED, 0, 0 }, 1, { 0 } },
     { "xlusbd-replug", REPLUGGED, "xlusbd", true,
       { RELEASED, 0, 0 }, 1, { 0 } },
+    /* the domain destroyed: the daemon gives its devices back */
+    { "xlusbd-death", { ATTACHED_TWO, "!destroy" }, "xlusbd", false,
+      { RELEASED, RELEASED, RELEASED }, 0, { 0 } },
 };
 
 /* The invariants, for the tally of failures (see the top comment). */
@@ -476,7 +482,9 @@ static bool exited_ok(int status)
 
 /* The operation's pre-state, made by plain xlusb commands; "=<cmd>":
  * that command (child_init's); "!reboot": the domain dies and is created
- * again with its uuid (and, here, its domid); "!replug-stick": the stick
+ * again with its uuid (and, here, its domid); "!destroy": the domain
+ * destroyed as a toolstack does it (its frontends and backends removed;
+ * its devices left on usbback, their records naming it); "!replug-stick": the stick
  * unplugged and plugged in again (the kernel gives it its host drivers;
  * the same address, which the invariants know it by). */
 static void make_prestate(const struct op *op)
@@ -488,6 +496,11 @@ static void make_prestate(const struct op *op)
         if (!strcmp(op->setup[i], "!reboot")) {
             fakedom_destroy(DOMID);
             fakedom_create(DOMID, DOMNAME, "pv");
+            continue;
+        }
+        if (!strcmp(op->setup[i], "!destroy")) {
+            fakedom_destroy(DOMID);
+            xs_del("/local/domain/0/backend/vusb/1");
             continue;
         }
         if (!strcmp(op->setup[i], "!replug-stick")) {
@@ -700,15 +713,29 @@ static void add_listed(struct host_state *st, yajl_val d)
     st->nlisted++;
 }
 
-/* What `xlusb usb-list -j web01` shows of the domain's devices. */
-static void read_list(struct host_state *st, struct verdict *v)
+/* Is the domain dead once op's pre-state is made ("!destroy")? */
+static bool domain_gone(const struct op *op)
+{
+    int i;
+
+    for (i = 0; op->setup[i]; i++)
+        if (!strcmp(op->setup[i], "!destroy"))
+            return true;
+    return false;
+}
+
+/* What `xlusb usb-list -j web01` shows of the domain's devices (of a
+ * dead domain, `xlusb usb-list -j`: every domain's, none its). */
+static void read_list(const struct op *op, struct host_state *st,
+                      struct verdict *v)
 {
     char err[256] = "", *out;
     yajl_val root = NULL, dom, ctrls, devs;
     size_t i, j, k;
     int status;
 
-    status = run_plain("xlusb usb-list -j " DOMNAME, &out);
+    status = run_plain(domain_gone(op) ? "xlusb usb-list -j"
+                                : "xlusb usb-list -j " DOMNAME, &out);
     if (!exited_ok(status) || !(root = yajl_tree_parse(out, err,
                                                         sizeof(err))) ||
         !YAJL_IS_ARRAY(root)) {
@@ -734,7 +761,10 @@ out:
     free(out);
 }
 
-static void read_state(struct host_state *st, struct verdict *v)
+/* The host as op left it; a dead domain's config is not read (cfg_ok
+ * false): what it says is no longer on the host. */
+static void read_state(const struct op *op, struct host_state *st,
+                       struct verdict *v)
 {
     struct xs_handle *h = xs_test_open();
 
@@ -742,8 +772,9 @@ static void read_state(struct host_state *st, struct verdict *v)
     read_ports(h, st);
     read_view(h, st, v);
     xs_close(h);
-    read_config(st, v);
-    read_list(st, v);
+    if (!domain_gone(op))
+        read_config(st, v);
+    read_list(op, st, v);
 }
 
 /*----- the invariants -----*/
@@ -998,7 +1029,7 @@ static void check_host(const struct op *op, struct verdict *v)
     struct host_state st;
     int i;
 
-    read_state(&st, v);
+    read_state(op, &st, v);
     for (i = 0; i < NUM_DEVICES; i++) {
         if (op->ctrl_of[i] == RELEASED)
             check_released(&devices[i], &st, v);
@@ -1366,6 +1397,7 @@ static void test_reconcile_reboot(void) { crash_points(&ops[6]); }
 static void test_reconcile_replug(void) { crash_points(&ops[7]); }
 static void test_xlusbd_reboot(void) { crash_points(&ops[8]); }
 static void test_xlusbd_replug(void) { crash_points(&ops[9]); }
+static void test_xlusbd_death(void) { crash_points(&ops[10]); }
 
 static const struct test tests[] = {
     { "killat", test_killat },
@@ -1379,6 +1411,7 @@ static const struct test tests[] = {
     { "usb-reconcile-replug", test_reconcile_replug },
     { "xlusbd-reboot", test_xlusbd_reboot },
     { "xlusbd-replug", test_xlusbd_replug },
+    { "xlusbd-death", test_xlusbd_death },
 };
 
 /* Run as "crash-<op>", the program runs the test named <op> only. */
