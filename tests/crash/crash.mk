@@ -1,7 +1,7 @@
 # make check-crash: the crash points suite (tests/crash/test-crash.c).
-# Every mutating step of eight operations is a crash point: the operation
-# is killed there (tests/crash/killat.so), run once more, and the whole
-# host must be consistent.  Not part of make check: it runs each
+# Every mutating step of eleven operations (three of them xlusbd itself)
+# is a crash point: the operation is killed there (tests/crash/killat.so),
+# run once more, and the whole host must be consistent.  Not part of make check: it runs each
 # operation some hundred times.  Included by the top-level Makefile after
 # tests/tests.mk, whose harness objects, flags and preloads it reuses.
 

@@ -11,7 +11,10 @@
  * pre-state made with plain xlusb commands, the operation killed at k
  * (it must die of SIGKILL; if it exits, k was past its end this time),
  * ONE unkilled re-run of the same command, and the invariants checked
- * over the whole host:
+ * over the whole host.  The daemon, xlusbd, is an operation too
+ * (run_daemon): it runs until killed, else until the host is consistent
+ * (or a bound), then is SIGTERMed; so is its one restart.  The
+ * invariants:
  *   ports        each device's busid on exactly one port of the right
  *                controller (attached) or on none (released); no busid
  *                on two ports
