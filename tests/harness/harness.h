@@ -227,6 +227,9 @@ void sysfs_reset(void);
  * removes every injection.
  */
 void sysfs_inject(const char *path, int err, int times);
+/* Makes the next write to sysfs path come just after device busid is
+ * unplugged (the write itself then modelled as usual). */
+void sysfs_inject_unplug(const char *path, const char *busid);
 void sysfs_inject_clear(void);
 /* Driver name an interface is bound to (static buffer), or NULL. */
 const char *sysfs_driver_of(const char *intf);
