@@ -718,6 +718,7 @@ int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run)
     libxl__usbhost_owner o;
     uint32_t *domids;
     char **busids;
+    const char *why;
     int i, num, rc, first = 0;
 
     /* a dead domain's controllers, its devices given back first */
@@ -748,16 +749,19 @@ int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run)
         if (rc) break;
         if (o.domid != INVALID_DOMID && !usb_domain_is_gone(gc, o.domid))
             continue;
+        why = o.domid == INVALID_DOMID
+              ? "left off its host drivers by a failed rebind"
+              : GCSPRINTF("of domain %u, which is gone", o.domid);
         if (dry_run) {
-            LOG(INFO, "would give USB device %s back to its host drivers",
-                busids[i]);
+            LOG(INFO, "would give USB device %s %s, back to its host "
+                "drivers", busids[i], why);
             continue;
         }
         rc = libxl_device_usbdev_rebind(ctx, busids[i], NULL);
         if (rc && !first) first = rc;
         if (!rc)
-            LOG(INFO, "gave USB device %s back to its host drivers",
-                busids[i]);
+            LOG(INFO, "gave USB device %s %s, back to its host drivers",
+                busids[i], why);
     }
 out:
     GC_FREE;
