@@ -324,6 +324,8 @@ int libxl_usbdev_decl_locate(libxl_ctx *ctx, const libxl_usbdev_decl *d,
  * no longer the declared one (a replug into that port of another
  * device). dry_run: logs what it would do (LIBXL__LOG INFO lines
  * "would ..."), changes nothing. Logs each action it takes at INFO.
+ * A domain that has shut down (being destroyed or rebooted) is left as
+ * it is: 0.
  * 0: the domain has all it declares that the host has;
  * ERROR_NOT_READY: a declared controller's backend cannot serve yet
  *   (qusb: the domain's QEMU is not running yet), or a declared device's

@@ -620,9 +620,19 @@ int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run)
     GC_INIT(ctx);
     usb_reconcile_state rs = { .ctx = ctx, .domid = domid,
                                .dry_run = dry_run };
+    bool shut_down;
     int i, rc;
 
     libxl_domain_usb_config_init(&rs.cfg);
+    /* one that shut down is being destroyed or rebooted (its uuid's next
+     * domain gets the declaration), or kept stopped: nothing for it */
+    rc = libxl__domain_is_shut_down(gc, domid, &shut_down);
+    if (rc || shut_down) {
+        if (shut_down)
+            LOGD(DEBUG, domid, "Shut down: its USB declaration waits for "
+                 "it to run again");
+        goto out;
+    }
     /* what a killed run left in the configuration's mirror, repaired */
     rc = libxl__usb_config_repair(ctx, domid);
     if (!rc) rc = libxl_usb_declaration_get(ctx, domid, &rs.cfg);

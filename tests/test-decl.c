@@ -313,6 +313,23 @@ static void test_unplug_replug(void)
     check_stick_attached(GUEST, "1-2", STICK_INTF);
 }
 
+/* Plugged in again while the guest has shut down (`xl destroy` or `xl
+ * reboot` on its way): not attached to it. */
+static void test_replug_shut_down(void)
+{
+    libxl_ctx *ctx = setup_stick(0);
+
+    sysfs_unplug("1-2");
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, GUEST, 0), 0);
+    sysfs_replug("stick", 9);
+    fakedom_shutdown(GUEST);
+    log_reset();
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, GUEST, 0), 0);
+    CHECK_INT_EQ(log_count("attached USB device"), 0);
+    CHECK_XS(port_path(GUEST, 1), "");
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
+}
+
 /* Unplugged and plugged in again between two reconciles: the port still
  * names it, the kernel gave it to its host drivers. */
 static void test_replug_unseen(void)
@@ -693,6 +710,8 @@ static const struct test tests[] = {
     { "a declaration dropped meanwhile is not attached",
       test_undeclared_meanwhile },
     { "unplug: taken off, declaration kept; replug: back", test_unplug_replug },
+    { "replug while the guest has shut down: not attached",
+      test_replug_shut_down },
     { "replug unseen: taken off and attached again", test_replug_unseen },
     { "another device at the declared port: refused",
       test_other_device_refused },
