@@ -324,6 +324,8 @@ int libxl_usbdev_decl_locate(libxl_ctx *ctx, const libxl_usbdev_decl *d,
  * no longer the declared one (a replug into that port of another
  * device). dry_run: logs what it would do (LIBXL__LOG INFO lines
  * "would ..."), changes nothing. Logs each action it takes at INFO.
+ * A domain that has shut down (being destroyed or rebooted) is left as
+ * it is: 0.
  * 0: the domain has all it declares that the host has;
  * ERROR_NOT_READY: a declared controller's backend cannot serve yet
  *   (qusb: the domain's QEMU is not running yet), or a declared device's
@@ -338,8 +340,9 @@ int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run);
  * Malloc'd array of *num (NULL if none); free with free(). */
 uint32_t *libxl_usb_reconcile_domains(libxl_ctx *ctx, int *num);
 /* Gives back to the host drivers every device whose host-side ownership
- * record names a domain that no longer exists (libxl_device_usbdev_rebind's
- * work), and clears stale records; declarations stay. 0 or ERROR_*. */
+ * record names a domain that no longer exists, or no domain (a rebind
+ * that failed: libxl_device_usbdev_rebind's work), and clears stale
+ * records; declarations stay. 0 or ERROR_* (run it again later). */
 int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run);
 /* <state dir>/name, where the declarations are (docs/pvusb.md) and
  * xlusbd keeps its status file: malloc'd (free()), NULL if out of

@@ -620,9 +620,19 @@ int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run)
     GC_INIT(ctx);
     usb_reconcile_state rs = { .ctx = ctx, .domid = domid,
                                .dry_run = dry_run };
+    bool shut_down;
     int i, rc;
 
     libxl_domain_usb_config_init(&rs.cfg);
+    /* one that shut down is being destroyed or rebooted (its uuid's next
+     * domain gets the declaration), or kept stopped: nothing for it */
+    rc = libxl__domain_is_shut_down(gc, domid, &shut_down);
+    if (rc || shut_down) {
+        if (shut_down)
+            LOGD(DEBUG, domid, "Shut down: its USB declaration waits for "
+                 "it to run again");
+        goto out;
+    }
     /* what a killed run left in the configuration's mirror, repaired */
     rc = libxl__usb_config_repair(ctx, domid);
     if (!rc) rc = libxl_usb_declaration_get(ctx, domid, &rs.cfg);
@@ -718,6 +728,7 @@ int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run)
     libxl__usbhost_owner o;
     uint32_t *domids;
     char **busids;
+    const char *why;
     int i, num, rc, first = 0;
 
     /* a dead domain's controllers, its devices given back first */
@@ -737,24 +748,30 @@ int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run)
     }
     free(domids);
 
-    /* then records naming a dead domain without its controllers */
+    /* then records naming a dead domain without its controllers, and
+     * those of no domain: devices a failed rebind left off their host
+     * drivers (the owner goes only with the port, so an attach under
+     * way always has one) */
     rc = libxl__usbhost_recorded(gc, &busids, &num);
     if (rc) goto out;
     for (i = 0; i < num; i++) {
         rc = libxl__usbhost_owner_read(gc, XBT_NULL, busids[i], &o);
         if (rc) break;
-        if (o.domid == INVALID_DOMID || !usb_domain_is_gone(gc, o.domid))
+        if (o.domid != INVALID_DOMID && !usb_domain_is_gone(gc, o.domid))
             continue;
+        why = o.domid == INVALID_DOMID
+              ? "left off its host drivers by a failed rebind"
+              : GCSPRINTF("of domain %u, which is gone", o.domid);
         if (dry_run) {
-            LOG(INFO, "would give USB device %s of domain %u, which is "
-                "gone, back to its host drivers", busids[i], o.domid);
+            LOG(INFO, "would give USB device %s %s, back to its host "
+                "drivers", busids[i], why);
             continue;
         }
         rc = libxl_device_usbdev_rebind(ctx, busids[i], NULL);
         if (rc && !first) first = rc;
         if (!rc)
-            LOG(INFO, "gave USB device %s of domain %u, which is gone, back "
-                "to its host drivers", busids[i], o.domid);
+            LOG(INFO, "gave USB device %s %s, back to its host drivers",
+                busids[i], why);
     }
 out:
     GC_FREE;

@@ -118,6 +118,17 @@ int libxl__domain_uuid_string(libxl__gc *gc, uint32_t domid,
     return 0;
 }
 
+int libxl__domain_is_shut_down(libxl__gc *gc, uint32_t domid,
+                               bool *shut_down_r)
+{
+    xc_domaininfo_t info;
+    int rc;
+
+    rc = domain_getinfo_existing(gc, domid, &info);
+    if (!rc) *shut_down_r = !!(info.flags & XEN_DOMINF_shutdown);
+    return rc;
+}
+
 int libxl__resolve_domid(libxl__gc *gc, const char *name, uint32_t *domid_r)
 {
     xc_domaininfo_t info;

@@ -210,6 +210,10 @@ _hidden int libxl__domain_type(libxl__gc *gc, uint32_t domid,
  * such domain. */
 _hidden int libxl__domain_uuid_string(libxl__gc *gc, uint32_t domid,
                                       const char **uuid_r);
+/* Has the domain shut down (on its way to being destroyed, rebooted, or
+ * kept stopped)?  ERROR_DOMAIN_NOTFOUND (logged) if there is none. */
+_hidden int libxl__domain_is_shut_down(libxl__gc *gc, uint32_t domid,
+                                       bool *shut_down_r);
 /* A domain name or number -> domid; ERROR_DOMAIN_NOTFOUND if none. */
 _hidden int libxl__resolve_domid(libxl__gc *gc, const char *name,
                                  uint32_t *domid_r);

@@ -313,6 +313,23 @@ static void test_unplug_replug(void)
     check_stick_attached(GUEST, "1-2", STICK_INTF);
 }
 
+/* Plugged in again while the guest has shut down (`xl destroy` or `xl
+ * reboot` on its way): not attached to it. */
+static void test_replug_shut_down(void)
+{
+    libxl_ctx *ctx = setup_stick(0);
+
+    sysfs_unplug("1-2");
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, GUEST, 0), 0);
+    sysfs_replug("stick", 9);
+    fakedom_shutdown(GUEST);
+    log_reset();
+    CHECK_INT_EQ(libxl_usb_reconcile(ctx, GUEST, 0), 0);
+    CHECK_INT_EQ(log_count("attached USB device"), 0);
+    CHECK_XS(port_path(GUEST, 1), "");
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
+}
+
 /* Unplugged and plugged in again between two reconciles: the port still
  * names it, the kernel gave it to its host drivers. */
 static void test_replug_unseen(void)
@@ -479,6 +496,26 @@ static void test_dry_run(void)
 }
 
 /*----- a domain's death -----*/
+
+/* A detach whose rebind failed leaves the device on no driver, its
+ * record naming no domain: release_orphans gives it back (what the
+ * daemon retries). */
+static void test_release_orphans_failed_rebind(void)
+{
+    libxl_ctx *ctx = setup_stick(0);
+
+    sysfs_inject("/sys/bus/usb/drivers/usb-storage/bind", EIO, 1);
+    CHECK_INT_EQ(libxl_device_usbctrl_destroy_all(ctx, GUEST, NULL),
+                 ERROR_FAIL);
+    CHECK_NULL(sysfs_driver_of(STICK_INTF));
+    CHECK(!xs_has("/libxl/usbback/1-2/owner"));
+    log_reset();
+    CHECK_INT_EQ(libxl_usb_release_orphans(ctx, 0), 0);
+    CHECK_INT_EQ(log_count("gave USB device 1-2 left off its host drivers "
+                           "by a failed rebind, back"), 1);
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
+    CHECK(!xs_has("/libxl/usbback/1-2"));
+}
 
 static void test_release_orphans(void)
 {
@@ -673,6 +710,8 @@ static const struct test tests[] = {
     { "a declaration dropped meanwhile is not attached",
       test_undeclared_meanwhile },
     { "unplug: taken off, declaration kept; replug: back", test_unplug_replug },
+    { "replug while the guest has shut down: not attached",
+      test_replug_shut_down },
     { "replug unseen: taken off and attached again", test_replug_unseen },
     { "another device at the declared port: refused",
       test_other_device_refused },
@@ -680,6 +719,8 @@ static const struct test tests[] = {
       test_other_device_taken_off },
     { "serial mode follows the device to another port", test_follow_serial },
     { "dry run changes nothing", test_dry_run },
+    { "release_orphans: a device a failed rebind left",
+      test_release_orphans_failed_rebind },
     { "release_orphans gives a dead domain's device back",
       test_release_orphans },
     { "qusb: not ready until its QEMU is there", test_qusb_not_ready },

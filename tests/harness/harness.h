@@ -168,6 +168,9 @@ void fakedom_create(uint32_t domid, const char *name, const char *type);
 void fakedom_create_as(uint32_t domid, const char *name, const char *type,
                        uint32_t uuid_domid);
 void fakedom_destroy(uint32_t domid);
+/* The guest shut down (its toolstack has yet to destroy or reboot it):
+ * the hypervisor lists it, shut down, not running; xenstore unchanged. */
+void fakedom_shutdown(uint32_t domid);
 /* The same, but the hypervisor still lists the domain, dying, with its
  * uuid: what `xl destroy` or `xl reboot` leaves while a backend still
  * maps the guest's pages (seen on a real Xen for ~95 s). */
@@ -227,6 +230,9 @@ void sysfs_reset(void);
  * removes every injection.
  */
 void sysfs_inject(const char *path, int err, int times);
+/* Makes the next write to sysfs path come just after device busid is
+ * unplugged (the write itself then modelled as usual). */
+void sysfs_inject_unplug(const char *path, const char *busid);
 void sysfs_inject_clear(void);
 /* Driver name an interface is bound to (static buffer), or NULL. */
 const char *sysfs_driver_of(const char *intf);

@@ -92,9 +92,9 @@ int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
             continue;
         memset(&info[n], 0, sizeof(info[n]));
         info[n].domain = domid;
-        /* a domain runs until it is dying */
+        /* a domain runs until it shuts down */
         info[n].flags = d->flags |
-            (d->flags & XEN_DOMINF_dying ? 0 : XEN_DOMINF_running);
+            (d->flags & XEN_DOMINF_shutdown ? 0 : XEN_DOMINF_running);
         memcpy(info[n].handle, d->handle, sizeof(info[n].handle));
         n++;
     }

@@ -502,6 +502,18 @@ static void fakedom_remove(uint32_t domid, bool dying)
     uuid_of[domid] = 0;
 }
 
+void fakedom_shutdown(uint32_t domid)
+{
+    char path[80], *type;
+
+    snprintf(path, sizeof(path), "/libxl/%" PRIu32 "/type", domid);
+    type = xs_get(path);
+    hypervisor_set(domid, true, XEN_DOMINF_shutdown |
+                   (type && strcmp(type, "pv") ? XEN_DOMINF_hvm_guest : 0),
+                   fakedom_uuid_now(domid));
+    free(type);
+}
+
 void fakedom_destroy(uint32_t domid)
 {
     fakedom_remove(domid, false);
