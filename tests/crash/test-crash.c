@@ -416,10 +416,25 @@ static long long now_ms(void)
 static const struct op *current_op;
 static bool host_consistent(const struct op *op);
 
+/* Has xlusbd pid set up (its SIGTERM handled, not deadly)?  It then
+ * writes its status file, headed "pid <pid> started ...". */
+static bool daemon_ready(pid_t pid)
+{
+    char path[128], head[32], *text;
+    bool ready;
+
+    snprintf(path, sizeof(path), "%s/xlusbd.status", work.state);
+    snprintf(head, sizeof(head), "pid %d ", (int)pid);
+    text = read_text_file(path);
+    ready = text && !strncmp(text, head, strlen(head));
+    free(text);
+    return ready;
+}
+
 /*
  * xlusbd started as c says, in the foreground, left until it dies (of
- * killat's SIGKILL), or until the host is as current_op leaves it or
- * DAEMON_BOUND_MS have passed: then SIGTERMed (it ends its pass and
+ * killat's SIGKILL), or until it is ready and the host is as current_op
+ * leaves it, or DAEMON_BOUND_MS have passed: then SIGTERMed (it ends its pass and
  * exits 0; a step after that point may still kill it).  Its wait status;
  * its output in *out.
  */
@@ -442,7 +457,8 @@ static int run_daemon(struct child *c, char **out)
     }
     while (!waitpid(pid, &status, WNOHANG)) {
         if (!termed && (now_ms() - start > DAEMON_BOUND_MS ||
-                        host_consistent(current_op))) {
+                        (daemon_ready(pid) &&
+                         host_consistent(current_op)))) {
             ASSERT(!kill(pid, SIGTERM));
             termed = now_ms();
         } else if (termed && now_ms() - termed > DAEMON_EXIT_MS) {
