@@ -40,7 +40,7 @@ $(CRASH_DIR)/bin/destroy-all: $(CRASH_DIR)/destroy-all.c libxlpvusb.a \
 	$(CC) $(CPPFLAGS_ALL) $(ALL_CFLAGS) -o $@ $< libxlpvusb.a \
 	    $(PKG_LIBS) -lpthread
 
-# The host is made anew for each crash point, some 330 times: on a tmpfs
+# The host is made anew for each crash point, some 670 times: on a tmpfs
 # that takes ~25 ms, on a disk ten times as long.  The harness and the
 # suite put their scratch dirs in $TMPDIR.
 CRASH_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm \

@@ -245,7 +245,7 @@ static struct {
 } work;
 
 /* $TMPDIR as the harness takes it for its scratch dirs (make
- * check-crash points it at a tmpfs: the host is made anew ~330 times). */
+ * check-crash points it at a tmpfs: the host is made anew ~670 times). */
 static const char *tmpdir(void)
 {
     const char *tmp = getenv("TMPDIR");
