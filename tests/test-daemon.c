@@ -7,69 +7,23 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "harness_internal.h"
 
-#define XLUSBD TEST_TOPDIR "/xlusbd/xlusbd"
 #define XLUSB TEST_TOPDIR "/xlusb/xlusb"
-#define UDEVFAKE TEST_TOPDIR "/tests/harness/udevfake.so"
 #define GUEST 1
 #define REBOOTED 5          /* GUEST after its reboot */
 #define STICK_INTF "1-2:1.0"
 #define PORT_1 "/local/domain/0/backend/vusb/1/0/port/1"
 
-static pid_t daemon_pid;
-static int udev_fd = -1;
-
 static void daemon_stop(void)
 {
-    int status;
+    int status = xlusbd_stop();
 
-    if (daemon_pid <= 0) return;
-    kill(daemon_pid, SIGTERM);
-    CHECK_INT_EQ(waitpid(daemon_pid, &status, 0), daemon_pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    daemon_pid = 0;
-}
-
-/* xlusbd started, its udev events from a FIFO of the test's. */
-static void daemon_start(void)
-{
-    char *fifo, *preload;
-    const char *old = getenv("LD_PRELOAD");
-
-    ASSERT(asprintf(&fifo, "%s/udev.fifo", sysfs_root()) > 0);
-    ASSERT(!mkfifo(fifo, 0600));
-    udev_fd = open(fifo, O_RDWR | O_NONBLOCK);
-    ASSERT(udev_fd >= 0);
-    ASSERT(asprintf(&preload, "%s%s%s", old ? old : "", old ? ":" : "",
-                    UDEVFAKE) > 0);
-    daemon_pid = fork();
-    ASSERT(daemon_pid >= 0);
-    if (!daemon_pid) {
-        setenv("UDEVFAKE_SOCKET", fifo, 1);
-        setenv("LD_PRELOAD", preload, 1);
-        execl(XLUSBD, XLUSBD, (char *)NULL);
-        _exit(127);
-    }
-    free(fifo);
-    free(preload);
-    harness_at_exit(daemon_stop);
-}
-
-static void udev_event(const char *action, const char *sysname)
-{
-    char line[128];
-    int n = snprintf(line, sizeof(line), "%s %s\n", action, sysname);
-
-    ASSERT(write(udev_fd, line, n) == n);
 }
 
 static double now_ms(void)
@@ -124,7 +78,7 @@ static void setup_stick(void)
     ctx = test_ctx();
     ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV, 4, 0, 0), 0);
     ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 1, 0), 0);
-    daemon_start();
+    xlusbd_start(sysfs_root(), NULL);
 }
 
 /* `xlusb usb-daemon-status` shows did (an action line) and the state of
@@ -161,15 +115,15 @@ static void test_replug(void)
 
     setup_stick();
     sysfs_unplug("1-2");
-    udev_event("remove", "1-2");
+    xlusbd_udev("remove", "1-2");
     CHECK(wait_xs(PORT_1, "", 1000) >= 0);
     sysfs_replug("stick", 9);
-    udev_event("add", "1-2");
+    xlusbd_udev("add", "1-2");
     t = wait_xs(PORT_1, "1-2", 1000);
     CHECK(t >= 0);
     CHECK(wait_driver("usbback"));
     tap_figure("daemon: replugged stick attached again in %.1f ms", t);
-    pid = daemon_pid;
+    pid = xlusbd_pid();
     check_status(pid, "attached USB device 1-2 to controller 0 port 1",
                  "running");
     daemon_stop();
@@ -183,11 +137,11 @@ static void test_other_device(void)
     setup_stick();
     for (round = 0; round < 5; round++) {
         sysfs_unplug("1-2");
-        udev_event("remove", "1-2");
+        xlusbd_udev("remove", "1-2");
         CHECK(wait_xs(PORT_1, "", 1000) >= 0);
         sysfs_replug("stick", 10 + round);
         sysfs_set_attr("1-2", "serial", "OTHER0001");
-        udev_event("add", "1-2");
+        xlusbd_udev("add", "1-2");
         if (wait_xs(PORT_1, "1-2", 300) >= 0) attached++;
     }
     CHECK_INT_EQ(attached, 0);
