@@ -35,6 +35,36 @@ static void daemon_kill(void)
     xlusbd_stop();
 }
 
+/* The SIGHUP lines in xlusbd's status file; -1 if there is none. */
+static int sighups_seen(void)
+{
+    const char *dir = getenv("LIBXL_PVUSB_STATE_DIR");
+    char status[PATH_MAX], *text, *s;
+    int n = 0;
+
+    snprintf(status, sizeof(status), "%s/xlusbd.status", dir ? dir : "");
+    text = read_text_file(status);
+    if (!text) return -1;
+    for (s = text; (s = strstr(s, SIGHUP_LINE)); s++)
+        n++;
+    free(text);
+    return n;
+}
+
+/* Waits until the status file has more than before SIGHUP lines. */
+static void sighups_wait(int before, const char *what)
+{
+    long long deadline = harness_now_ms() + PASS_TIMEOUT_MS;
+
+    while (sighups_seen() <= before) {
+        if (harness_now_ms() > deadline || waitpid(daemon_pid, NULL,
+                                                   WNOHANG))
+            BAIL("xlusbd: %s in %d ms (see its stderr)", what,
+                 PASS_TIMEOUT_MS);
+        usleep(2000);
+    }
+}
+
 /* In the child: stderr to log (if any), udevfake preloaded, xlusbd. */
 static void __attribute__((noreturn)) daemon_exec(const char *fifo,
                                                   const char *preload,
@@ -76,6 +106,9 @@ void xlusbd_start(const char *dir, const char *log)
         daemon_exec(fifo, preload, log);
     free(preload);
     harness_at_exit(daemon_kill);
+    /* its status file is written once its signals are its own: before,
+     * a SIGHUP would kill it */
+    sighups_wait(-1, "no status file");
 }
 
 pid_t xlusbd_pid(void)
@@ -93,36 +126,15 @@ void xlusbd_udev(const char *action, const char *sysname)
                                             : strerror(errno));
 }
 
-/* The SIGHUP lines in xlusbd's status file. */
-static int sighups_seen(const char *status)
-{
-    char *text = read_text_file(status), *s;
-    int n = 0;
-
-    for (s = text; s && (s = strstr(s, SIGHUP_LINE)); s++)
-        n++;
-    free(text);
-    return n;
-}
-
 void xlusbd_pass(void)
 {
-    const char *dir = getenv("LIBXL_PVUSB_STATE_DIR");
-    char status[PATH_MAX];
-    long long deadline = harness_now_ms() + PASS_TIMEOUT_MS;
-    int before;
+    int before = sighups_seen();
 
-    if (daemon_pid <= 0 || !dir)
+    if (daemon_pid <= 0)
         BAIL("xlusbd_pass: xlusbd_start() first");
-    snprintf(status, sizeof(status), "%s/xlusbd.status", dir);
-    before = sighups_seen(status);
     kill(daemon_pid, SIGHUP);
     /* written at the end of the pass the SIGHUP begins */
-    while (sighups_seen(status) <= before) {
-        if (harness_now_ms() > deadline)
-            BAIL("xlusbd_pass: no pass ended in %d ms", PASS_TIMEOUT_MS);
-        usleep(2000);
-    }
+    sighups_wait(before, "no pass ended");
 }
 
 int xlusbd_stop(void)

@@ -261,7 +261,9 @@ const char *test_state_dir(void);
  * Starts xlusbd (one at a time) on the test's xenstored, fake sysfs and
  * LIBXL_PVUSB_STATE_DIR, its udev events (udevfake.so) from the FIFO
  * <dir>/udev.fifo, made here; its stderr appended to log, or the test's
- * if NULL.  Killed at the test child's exit if still running.
+ * if NULL.  Returns once it has written its status file (none must be
+ * left in the state dir by an earlier one).  Killed at the test child's
+ * exit if still running.
  */
 void xlusbd_start(const char *dir, const char *log);
 pid_t xlusbd_pid(void);

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -200,7 +202,7 @@ static void add_intf(const struct kind *k, const char *busid,
 /* The keyboard on port i of usb<bus>, at address devnum. */
 static void add_keyboard(int bus, int i, int devnum)
 {
-    char busid[16], intf[32], devpath[8];
+    char busid[32], intf[48], devpath[16];
 
     snprintf(busid, sizeof(busid), "%d-%d", bus, i);
     snprintf(intf, sizeof(intf), "%s:1.0", busid);
@@ -242,8 +244,18 @@ void sysfs_add_devices(int n)
 
 void sysfs_replug_added(int k, int devnum)
 {
+    char lock[PATH_MAX];
+    int fd;
+
     if (!usb[0])
         BAIL("sysfs_replug_added: sysfs_add_devices() first");
+    /* under the mock's lock, as the kernel plugs a device: no bind or
+     * unbind of others sees it half made */
+    fmt_path(lock, "%s/%s", sysfs_root(), SYSFSMOCK_INJECT_FILE);
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX))
+        BAIL("sysfs_replug_added: locking %s: %s", lock, strerror(errno));
     add_keyboard(FIRST_BUS + (k - 1) / HUB_PORTS, (k - 1) % HUB_PORTS + 1,
                  devnum);
+    close(fd);
 }
