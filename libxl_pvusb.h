@@ -338,8 +338,9 @@ int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run);
  * Malloc'd array of *num (NULL if none); free with free(). */
 uint32_t *libxl_usb_reconcile_domains(libxl_ctx *ctx, int *num);
 /* Gives back to the host drivers every device whose host-side ownership
- * record names a domain that no longer exists (libxl_device_usbdev_rebind's
- * work), and clears stale records; declarations stay. 0 or ERROR_*. */
+ * record names a domain that no longer exists, or no domain (a rebind
+ * that failed: libxl_device_usbdev_rebind's work), and clears stale
+ * records; declarations stay. 0 or ERROR_* (run it again later). */
 int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run);
 /* <state dir>/name, where the declarations are (docs/pvusb.md) and
  * xlusbd keeps its status file: malloc'd (free()), NULL if out of

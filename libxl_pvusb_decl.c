@@ -718,6 +718,7 @@ int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run)
     libxl__usbhost_owner o;
     uint32_t *domids;
     char **busids;
+    const char *why;
     int i, num, rc, first = 0;
 
     /* a dead domain's controllers, its devices given back first */
@@ -737,24 +738,30 @@ int libxl_usb_release_orphans(libxl_ctx *ctx, int dry_run)
     }
     free(domids);
 
-    /* then records naming a dead domain without its controllers */
+    /* then records naming a dead domain without its controllers, and
+     * those of no domain: devices a failed rebind left off their host
+     * drivers (the owner goes only with the port, so an attach under
+     * way always has one) */
     rc = libxl__usbhost_recorded(gc, &busids, &num);
     if (rc) goto out;
     for (i = 0; i < num; i++) {
         rc = libxl__usbhost_owner_read(gc, XBT_NULL, busids[i], &o);
         if (rc) break;
-        if (o.domid == INVALID_DOMID || !usb_domain_is_gone(gc, o.domid))
+        if (o.domid != INVALID_DOMID && !usb_domain_is_gone(gc, o.domid))
             continue;
+        why = o.domid == INVALID_DOMID
+              ? "left off its host drivers by a failed rebind"
+              : GCSPRINTF("of domain %u, which is gone", o.domid);
         if (dry_run) {
-            LOG(INFO, "would give USB device %s of domain %u, which is "
-                "gone, back to its host drivers", busids[i], o.domid);
+            LOG(INFO, "would give USB device %s %s, back to its host "
+                "drivers", busids[i], why);
             continue;
         }
         rc = libxl_device_usbdev_rebind(ctx, busids[i], NULL);
         if (rc && !first) first = rc;
         if (!rc)
-            LOG(INFO, "gave USB device %s of domain %u, which is gone, back "
-                "to its host drivers", busids[i], o.domid);
+            LOG(INFO, "gave USB device %s %s, back to its host drivers",
+                busids[i], why);
     }
 out:
     GC_FREE;

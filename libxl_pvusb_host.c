@@ -364,6 +364,18 @@ static int usb_intfs_read(libxl__gc *gc, const char *busid,
     return 0;
 }
 
+/* Has intf gone from the host since it was listed (its device
+ * unplugged)?  Then there is nothing left to bind or unbind. */
+static bool usbintf_is_gone(libxl__gc *gc, const char *intf)
+{
+    if (access(GCSPRINTF(SYSFS_USB_DEV "/%s", intf), F_OK) &&
+        errno == ENOENT) {
+        LOG(INFO, "USB interface %s was unplugged meanwhile", intf);
+        return true;
+    }
+    return false;
+}
+
 static const char *usb_drvpath_name(const char *drvpath)
 {
     return strrchr(drvpath, '/') + 1;
@@ -516,8 +528,10 @@ int libxl__usbhost_unbind_usbback(libxl__gc *gc, const char *busid)
     rc = usb_intfs_read(gc, busid, &intfs, &num);
     for (i = 0; !rc && i < num; i++) {
         if (intfs[i].drvpath &&
-            !strcmp(intfs[i].drvpath, SYSFS_USBBACK_DRIVER))
-            rc = usbintf_unbind(gc, intfs[i].name, SYSFS_USBBACK_DRIVER);
+            !strcmp(intfs[i].drvpath, SYSFS_USBBACK_DRIVER) &&
+            usbintf_unbind(gc, intfs[i].name, SYSFS_USBBACK_DRIVER) &&
+            !usbintf_is_gone(gc, intfs[i].name))
+            rc = ERROR_FAIL;
     }
     return rc;
 }
@@ -544,6 +558,10 @@ int libxl__usbhost_rebind(libxl__gc *gc, const char *busid)
         drvpath = intfs[i].drvpath;
         if (!drvpath) rc = usbintf_bind(gc, intfs[i].name, orig);
         else if (strcmp(drvpath, orig)) rc = ERROR_FAIL;
+        if (rc && !drvpath && usbintf_is_gone(gc, intfs[i].name)) {
+            rc = 0;
+            continue;
+        }
         if (rc) {
             LOG(ERROR, "Couldn't rebind %s to %s; reloading the module may "
                 "help", intfs[i].name, usb_drvpath_name(orig));

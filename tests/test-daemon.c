@@ -3,10 +3,15 @@
  * xenstored, the fake sysfs, the simulated backend, udevfake.so for its
  * udev events): a replugged device attached again, another device at its
  * port refused, a rebooted guest given its controller and device again,
- * a dead guest's device given back to the host.
+ * a dead guest's device given back to the host, lost udev events
+ * (ENOBUFS) made up for, a qusb controller made once its QEMU is there,
+ * a failed rebind retried with backoff.  Each test first waits for the
+ * daemon's first pass (its status file), so that what it checks is done
+ * by the daemon's handling of the event.
  *
  * SPDX-License-Identifier: LGPL-2.1-only
  */
+#include <errno.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,9 +69,9 @@ static bool wait_driver(const char *driver)
     return false;
 }
 
-/* The stick (1-2) declared on controller 0 port 1 of GUEST; the daemon
- * running. */
-static void setup_stick(void)
+/* The stick (1-2) declared on controller 0 (of type) port 1 of GUEST;
+ * the daemon running. */
+static void setup_declared(libxl_usbctrl_type type)
 {
     libxl_ctx *ctx;
 
@@ -75,10 +80,31 @@ static void setup_stick(void)
     sysfs_setup("stick");
     test_state_dir();
     simbackend_start(false);
+    if (type == LIBXL_USBCTRL_TYPE_QUSB)
+        xs_put("/local/domain/0/device-model/1/backends/qusb", "");
     ctx = test_ctx();
-    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, LIBXL_USBCTRL_TYPE_PV, 4, 0, 0), 0);
+    ASSERT_INT_EQ(usbctrl_add_at(ctx, GUEST, 0, type, 4, 0, 0), 0);
     ASSERT_INT_EQ(usbdev_add_at(ctx, GUEST, 1, 3, 0, 1, 0), 0);
     xlusbd_start(sysfs_root(), NULL);
+}
+
+static void setup_stick(void)
+{
+    setup_declared(LIBXL_USBCTRL_TYPE_PV);
+}
+
+/* The lines of `xlusb usb-daemon-status` that contain what. */
+static int status_count(const char *what)
+{
+    char line[512];
+    int n = 0;
+    FILE *p = popen(XLUSB " usb-daemon-status 2>&1", "r");
+
+    ASSERT(p);
+    while (fgets(line, sizeof(line), p))
+        n += strstr(line, what) != NULL;
+    pclose(p);
+    return n;
 }
 
 /* `xlusb usb-daemon-status` shows did (an action line) and the state of
@@ -86,22 +112,15 @@ static void setup_stick(void)
  * of a pass, which can end after what it did is seen in xenstore. */
 static void check_status(pid_t pid, const char *did, const char *state)
 {
-    char line[512], *want;
+    char *want;
     bool seen_did = false, seen_state = false;
     int round;
 
     ASSERT(asprintf(&want, "(pid %d) is %s\n", (int)pid, state) > 0);
     for (round = 0; round < 100 && !(seen_did && seen_state); round++) {
-        FILE *p = popen(XLUSB " usb-daemon-status 2>&1", "r");
-
-        ASSERT(p);
         if (round) usleep(20000);
-        seen_did = seen_state = false;
-        while (fgets(line, sizeof(line), p)) {
-            seen_did |= strstr(line, did) != NULL;
-            seen_state |= strstr(line, want) != NULL;
-        }
-        pclose(p);
+        seen_did = status_count(did) > 0;
+        seen_state = status_count(want) > 0;
     }
     CHECK(seen_did);
     CHECK(seen_state);
@@ -186,11 +205,84 @@ static void test_death(void)
     daemon_stop();
 }
 
+/* Its udev events lost (ENOBUFS instead of the "add"): the daemon looks
+ * at everything again and finds the replugged stick. */
+static void test_events_lost(void)
+{
+    double t;
+
+    setup_stick();
+    sysfs_unplug("1-2");
+    xlusbd_udev("remove", "1-2");
+    CHECK(wait_xs(PORT_1, "", 1000) >= 0);
+    /* the passes its own writes to xenstore bring are over */
+    usleep(300000);
+    sysfs_replug("stick", 9);
+    xlusbd_udev_lost();
+    t = wait_xs(PORT_1, "1-2", 1000);
+    CHECK(t >= 0);
+    CHECK(wait_driver("usbback"));
+    tap_figure("daemon: events lost, replugged stick attached in %.1f ms",
+               t);
+    daemon_stop();
+}
+
+/* A qusb controller after the reboot: made once the new domain's QEMU
+ * announces itself (an event), not before, and not at the 10 s safety
+ * retry. */
+static void test_qusb_waits(void)
+{
+    double t;
+
+    setup_declared(LIBXL_USBCTRL_TYPE_QUSB);
+    fakedom_destroy(GUEST);
+    fakedom_create_as(REBOOTED, "guest1", "pv", GUEST);
+    CHECK(wait_xs("/libxl/5/device/vusb/0/type", "qusb", 300) < 0);
+    xs_put("/local/domain/0/device-model/5/backends/qusb", "");
+    t = wait_xs("/local/domain/0/backend/qusb/5/0/port/1", "1-2", 1000);
+    CHECK(t >= 0);
+    tap_figure("daemon: qusb controller and stick back %.1f ms after its"
+               " QEMU announced itself", t);
+    daemon_stop();
+}
+
+/* The dead guest's stick cannot be bound back to usb-storage, three
+ * times (a pass of the daemon tries once or twice): it tries again after
+ * 1 s, then 2 s (and 4 s if need be), says so, and gets it back. */
+static void test_rebind_retried(void)
+{
+    double start;
+    int i;
+
+    setup_stick();
+    sysfs_inject("/sys/bus/usb/drivers/usb-storage/bind", EIO, 3);
+    start = now_ms();
+    fakedom_destroy(GUEST);
+    for (i = 0; i < 5000; i++) {
+        const char *d = sysfs_driver_of(STICK_INTF);
+
+        if (d && !strcmp(d, "usb-storage")) break;
+        usleep(2000);
+    }
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
+    CHECK(!xs_has("/libxl/usbback/1-2"));
+    if (i < 5000)
+        tap_figure("daemon: stick back on usb-storage %.0f ms after the"
+                   " guest died, its bind failing 3 times", now_ms() - start);
+    daemon_stop();
+    CHECK_INT_EQ(status_count("retrying in 1 s"), 1);
+    CHECK_INT_EQ(status_count("retrying in 2 s"), 1);
+    CHECK_INT_EQ(status_count("gave back what the retry was for"), 1);
+}
+
 static const struct test tests[] = {
     { "replug: taken off, attached again at its port", test_replug },
     { "another device at the port: never attached", test_other_device },
     { "reboot: controller and device applied again", test_reboot },
     { "death: the device given back to the host", test_death },
+    { "udev events lost: everything looked at again", test_events_lost },
+    { "qusb: waits for the guest's QEMU", test_qusb_waits },
+    { "a failed rebind retried with backoff", test_rebind_retried },
 };
 
 int main(int argc, char **argv)

@@ -480,6 +480,26 @@ static void test_dry_run(void)
 
 /*----- a domain's death -----*/
 
+/* A detach whose rebind failed leaves the device on no driver, its
+ * record naming no domain: release_orphans gives it back (what the
+ * daemon retries). */
+static void test_release_orphans_failed_rebind(void)
+{
+    libxl_ctx *ctx = setup_stick(0);
+
+    sysfs_inject("/sys/bus/usb/drivers/usb-storage/bind", EIO, 1);
+    CHECK_INT_EQ(libxl_device_usbctrl_destroy_all(ctx, GUEST, NULL),
+                 ERROR_FAIL);
+    CHECK_NULL(sysfs_driver_of(STICK_INTF));
+    CHECK(!xs_has("/libxl/usbback/1-2/owner"));
+    log_reset();
+    CHECK_INT_EQ(libxl_usb_release_orphans(ctx, 0), 0);
+    CHECK_INT_EQ(log_count("gave USB device 1-2 left off its host drivers "
+                           "by a failed rebind, back"), 1);
+    CHECK_STR_EQ(sysfs_driver_of(STICK_INTF), "usb-storage");
+    CHECK(!xs_has("/libxl/usbback/1-2"));
+}
+
 static void test_release_orphans(void)
 {
     libxl_ctx *ctx = setup_stick(0);
@@ -680,6 +700,8 @@ static const struct test tests[] = {
       test_other_device_taken_off },
     { "serial mode follows the device to another port", test_follow_serial },
     { "dry run changes nothing", test_dry_run },
+    { "release_orphans: a device a failed rebind left",
+      test_release_orphans_failed_rebind },
     { "release_orphans gives a dead domain's device back",
       test_release_orphans },
     { "qusb: not ready until its QEMU is there", test_qusb_not_ready },

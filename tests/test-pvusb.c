@@ -702,6 +702,32 @@ static void test_dev_unplugged(void)
     CHECK(!xs_has("/libxl/usbback/1-2"));
 }
 
+/* Unplugged while it is being detached: just before its interface goes
+ * back to usb-storage, or just before it leaves usbback.  Nothing is left
+ * to give back: the detach succeeds and forgets it. */
+static void test_dev_unplugged_during_detach(void)
+{
+    static const char *const at[] = {
+        "/sys/bus/usb/drivers/usb-storage/bind",
+        "/sys/bus/usb/drivers/usbback/unbind",
+    };
+    libxl_ctx *ctx = setup();
+    char *dev;
+    unsigned int i;
+
+    ASSERT(asprintf(&dev, "%s/sys/bus/usb/devices/1-2", sysfs_root()) > 0);
+    for (i = 0; i < ARRAY_LEN(at); i++) {
+        if (i) sysfs_replug("stick", 5);
+        ASSERT_INT_EQ(add_dev(ctx, GUEST, 1, 3 + 2 * i, -1, 0), 0);
+        sysfs_inject_unplug(at[i], "1-2");
+        CHECK_INT_EQ(remove_dev(ctx, GUEST, 0, 1), 0);
+        CHECK_XS(BE "/port/1", "");
+        CHECK(!xs_has("/libxl/usbback/1-2"));
+        CHECK(access(dev, F_OK));
+    }
+    free(dev);
+}
+
 static void test_ctrl_remove_with_devices(void)
 {
     libxl_ctx *ctx = setup();
@@ -1027,6 +1053,7 @@ static const struct test tests[] = {
     { "device bad input", test_dev_bad_input },
     { "bind refused by the kernel is rolled back", test_dev_bind_refused },
     { "failed rebind is retried by usbdev_rebind", test_dev_rebind_later },
+    { "device unplugged during its detach", test_dev_unplugged_during_detach },
     { "a failed detach re-run finishes", test_dev_remove_rerun },
     { "unplugged device: listed and removable", test_dev_unplugged },
     { "controller remove takes its devices back",

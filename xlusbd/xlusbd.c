@@ -43,7 +43,6 @@ typedef struct {
     uint32_t domid;
     time_t due;
     int backoff;          /* 0: waiting for an event (ERROR_NOT_READY) */
-    bool failed_before;   /* its last pass failed (not just waited) */
 } pending;
 
 typedef struct daemon_state daemon_state;
@@ -71,6 +70,8 @@ struct daemon_state {
     char *lines[STATUS_LINES];
     int nlines;           /* lines kept in all; the ring holds the last */
     bool status_stale;    /* lines kept since the file was written */
+    time_t orphans_due;   /* release_orphans failed: when again, or 0 */
+    int orphans_backoff;
 };
 
 static time_t now_s(void)
@@ -205,6 +206,31 @@ static void pending_drop(daemon_state *ds, uint32_t domid)
     if (p) *p = ds->pend[--ds->npend];
 }
 
+/* The wait after a failure whose last wait was backoff (0: none). */
+static int backoff_next(int backoff)
+{
+    backoff = backoff ? backoff * 2 : 1;
+    return backoff > RETRY_MAX_S ? RETRY_MAX_S : backoff;
+}
+
+/* What the domains that are gone left given back; tried again with
+ * backoff while something stays off its host drivers. */
+static void release_orphans(daemon_state *ds)
+{
+    if (!libxl_usb_release_orphans(ds->ctx, ds->dry_run)) {
+        if (ds->orphans_due)
+            action(ds, "gave back what the retry was for");
+        ds->orphans_due = 0;
+        ds->orphans_backoff = 0;
+        return;
+    }
+    ds->orphans_backoff = backoff_next(ds->orphans_backoff);
+    ds->orphans_due = now_s() + ds->orphans_backoff;
+    action(ds, "could not give every device of the domains that are gone"
+           " back to its host drivers; retrying in %d s",
+           ds->orphans_backoff);
+}
+
 /* Reconcile one domain and note when to try it again. */
 static void reconcile_one(daemon_state *ds, uint32_t domid)
 {
@@ -231,8 +257,7 @@ static void reconcile_one(daemon_state *ds, uint32_t domid)
         p->due = now_s() + RETRY_SLOW_S;
         return;
     }
-    p->backoff = p->backoff ? p->backoff * 2 : 1;
-    if (p->backoff > RETRY_MAX_S) p->backoff = RETRY_MAX_S;
+    p->backoff = backoff_next(p->backoff);
     p->due = now_s() + p->backoff;
     action(ds, "domain %u is not what it declares (error %d); retrying in"
            " %d s", domid, rc, p->backoff);
@@ -245,9 +270,7 @@ static void reconcile_all(daemon_state *ds, bool orphans)
     uint32_t *domids;
     int i, n = 0;
 
-    if (orphans && libxl_usb_release_orphans(ds->ctx, ds->dry_run))
-        action(ds, "could not give back every device of the domains that"
-               " are gone");
+    if (orphans) release_orphans(ds);
     domids = libxl_usb_reconcile_domains(ds->ctx, &n);
     for (i = 0; i < ds->npend; ) {
         int j;
@@ -264,14 +287,15 @@ static void reconcile_all(daemon_state *ds, bool orphans)
     free(domids);
 }
 
-/* The domains whose retry is due, reconciled (not the others: nothing
- * happened to them). */
+/* The retries that are due: the orphans', the domains' (not the other
+ * domains: nothing happened to them). */
 static void reconcile_due(daemon_state *ds)
 {
     time_t t = now_s();
     uint32_t *due;
     int i, n = 0;
 
+    if (ds->orphans_due && ds->orphans_due <= t) release_orphans(ds);
     due = malloc((ds->npend + 1) * sizeof(*due));
     if (!due) return;
     /* reconcile_one changes the list: the due ones first */
@@ -285,7 +309,7 @@ static void reconcile_due(daemon_state *ds)
 /* Milliseconds until the first retry is due, or -1 (none). */
 static int retry_timeout(daemon_state *ds)
 {
-    time_t t = now_s(), first = 0;
+    time_t t = now_s(), first = ds->orphans_due;
     int i;
 
     for (i = 0; i < ds->npend; i++)
@@ -432,7 +456,9 @@ static int setup_signals(daemon_state *ds)
     return ds->sigfd < 0 ? -1 : 0;
 }
 
-/* The status file's path and head line; 0 or -1. */
+/* The status file's path and head line; 0 or -1.  The file is written
+ * at the end of the first pass: once it names this pid, the daemon
+ * watches and has looked at everything once. */
 static int setup_status(daemon_state *ds)
 {
     char stamp[32];
@@ -445,7 +471,6 @@ static int setup_status(daemon_state *ds)
     if (asprintf(&ds->status_head, "pid %d started %s", (int)getpid(),
                  stamp) < 0)
         return -1;
-    status_write(ds);
     return 0;
 }
 

@@ -35,17 +35,19 @@ static void daemon_kill(void)
     xlusbd_stop();
 }
 
-/* The SIGHUP lines in xlusbd's status file; -1 if there is none. */
+/* The SIGHUP lines in xlusbd's status file; -1 while it names no
+ * running xlusbd (whose first pass is over: its signals are its own). */
 static int sighups_seen(void)
 {
-    const char *dir = getenv("LIBXL_PVUSB_STATE_DIR");
-    char status[PATH_MAX], *text, *s;
+    char *path = libxl_usb_state_path("xlusbd.status"), *text, *s, want[64];
     int n = 0;
 
-    snprintf(status, sizeof(status), "%s/xlusbd.status", dir ? dir : "");
-    text = read_text_file(status);
-    if (!text) return -1;
-    for (s = text; (s = strstr(s, SIGHUP_LINE)); s++)
+    text = path ? read_text_file(path) : NULL;
+    free(path);
+    snprintf(want, sizeof(want), "pid %d started", (int)daemon_pid);
+    if (!text || strncmp(text, want, strlen(want)))
+        n = -1;
+    for (s = text; n >= 0 && (s = strstr(s, SIGHUP_LINE)); s++)
         n++;
     free(text);
     return n;
@@ -106,9 +108,8 @@ void xlusbd_start(const char *dir, const char *log)
         daemon_exec(fifo, preload, log);
     free(preload);
     harness_at_exit(daemon_kill);
-    /* its status file is written once its signals are its own: before,
-     * a SIGHUP would kill it */
-    sighups_wait(-1, "no status file");
+    /* before, a SIGHUP would kill it */
+    sighups_wait(-1, "no first pass ended");
 }
 
 pid_t xlusbd_pid(void)
@@ -116,14 +117,27 @@ pid_t xlusbd_pid(void)
     return daemon_pid;
 }
 
-void xlusbd_udev(const char *action, const char *sysname)
+/* A line for udevfake.so. */
+static void udev_line(const char *line)
 {
-    char line[128];
-    int n = snprintf(line, sizeof(line), "%s %s\n", action, sysname);
+    ssize_t n = strlen(line);
 
     if (udev_fd < 0 || write(udev_fd, line, n) != n)
         BAIL("xlusbd_udev: %s", udev_fd < 0 ? "xlusbd_start() first"
                                             : strerror(errno));
+}
+
+void xlusbd_udev(const char *action, const char *sysname)
+{
+    char line[128];
+
+    snprintf(line, sizeof(line), "%s %s\n", action, sysname);
+    udev_line(line);
+}
+
+void xlusbd_udev_lost(void)
+{
+    udev_line("ENOBUFS\n");
 }
 
 void xlusbd_pass(void)

@@ -230,6 +230,9 @@ void sysfs_reset(void);
  * removes every injection.
  */
 void sysfs_inject(const char *path, int err, int times);
+/* Makes the next write to sysfs path come just after device busid is
+ * unplugged (the write itself then modelled as usual). */
+void sysfs_inject_unplug(const char *path, const char *busid);
 void sysfs_inject_clear(void);
 /* Driver name an interface is bound to (static buffer), or NULL. */
 const char *sysfs_driver_of(const char *intf);
@@ -261,14 +264,16 @@ const char *test_state_dir(void);
  * Starts xlusbd (one at a time) on the test's xenstored, fake sysfs and
  * LIBXL_PVUSB_STATE_DIR, its udev events (udevfake.so) from the FIFO
  * <dir>/udev.fifo, made here; its stderr appended to log, or the test's
- * if NULL.  Returns once it has written its status file (none must be
- * left in the state dir by an earlier one).  Killed at the test child's
- * exit if still running.
+ * if NULL.  Returns once its first pass is over (its status file names
+ * it): what the test does next reaches it as events.  Killed at the test
+ * child's exit if still running.
  */
 void xlusbd_start(const char *dir, const char *log);
 pid_t xlusbd_pid(void);
 /* A udev event for xlusbd, "add" or "remove" of device sysname. */
 void xlusbd_udev(const char *action, const char *sysname);
+/* udev's buffer overran: xlusbd's next receive fails with ENOBUFS. */
+void xlusbd_udev_lost(void);
 /* Returns once a pass of xlusbd's has ended that began after the call
  * (asked by SIGHUP): what happened before has been looked at. */
 void xlusbd_pass(void);

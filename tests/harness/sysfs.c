@@ -149,6 +149,17 @@ void sysfs_inject(const char *path, int err, int times)
     close(fd);
 }
 
+void sysfs_inject_unplug(const char *path, const char *busid)
+{
+    int fd = open_inject_locked();
+
+    if (strchr(path, '\n') || strchr(path, ' ') || strchr(busid, '\n'))
+        BAIL("sysfs_inject_unplug: bad injection");
+    if (dprintf(fd, "0 1 %s %s\n", path, busid) < 0)
+        BAIL("sysfs_inject_unplug: %s", strerror(errno));
+    close(fd);
+}
+
 void sysfs_inject_clear(void)
 {
     int fd = open_inject_locked();

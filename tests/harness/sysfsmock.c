@@ -318,18 +318,24 @@ static void unlock_tree(int fd)
 }
 
 /*
- * The errno injected for a write to opened (as the program named it) or
- * resolved (where it leads), or 0; consumes one of its `times`.  lockfd
- * is the locked injection file.
+ * The injection for a write to opened (as the program named it) or
+ * resolved (where it leads): the errno to fail it with, or 0; consumes
+ * one of its `times`.  An injection of errno 0 names a device instead
+ * ("<path> <busid>"): it is unplugged just before the write, which is
+ * then modelled as usual, and its busid is copied to unplug (else "").
+ * lockfd is the locked injection file.
  */
-static int injected(int lockfd, const char *opened, const char *resolved)
+static int injected(int lockfd, const char *opened, const char *resolved,
+                    char unplug[NAME_MAX + 1])
 {
     static char in[16384], out[sizeof(in)];
     size_t out_len = 0;
-    char *line, *nl, *p;
+    char *line, *nl, *p, *busid;
     int err = 0, e, times, used;
+    bool hit = false;
     ssize_t n;
 
+    unplug[0] = '\0';
     n = pread(lockfd, in, sizeof(in) - 1, 0);
     if (n <= 0)
         return 0;
@@ -342,16 +348,24 @@ static int injected(int lockfd, const char *opened, const char *resolved)
         p = line + used;
         if (nl[-1] == '\n')
             nl[-1] = '\0';
-        if (!err && times && (!strcmp(p, opened) || !strcmp(p, resolved))) {
+        busid = e ? NULL : strrchr(p, ' ');
+        if (busid)
+            *busid = '\0';
+        if (!hit && times && (!strcmp(p, opened) || !strcmp(p, resolved))) {
+            hit = true;
             err = e;
+            if (busid)
+                snprintf(unplug, NAME_MAX + 1, "%s", busid + 1);
             if (times > 0)
                 times--;
         }
+        if (busid)
+            *busid = ' ';
         if (times)
             out_len += snprintf(out + out_len, sizeof(out) - out_len,
                                 SYSFSMOCK_INJECT_FMT, e, times, p);
     }
-    if (err && (ftruncate(lockfd, 0) ||
+    if (hit && (ftruncate(lockfd, 0) ||
                 pwrite(lockfd, out, out_len, 0) != (ssize_t)out_len))
         return EIO;
     return err;
@@ -631,18 +645,22 @@ int close(int fd)
     return real_close(fd);
 }
 
+static int unplug_locked(const char *busid);
+
 /* A write to a tracked file, under the tree's lock. */
 static ssize_t modelled_write(const struct tracked *t, const void *buf,
                               size_t count)
 {
-    char name[NAME_MAX + 1];
+    char name[NAME_MAX + 1], unplug[NAME_MAX + 1];
     int lockfd = lock_tree(), err;
     ssize_t r;
     REAL(write);
 
     if (lockfd < 0)
         return -1;
-    err = injected(lockfd, t->opened, t->resolved);
+    err = injected(lockfd, t->opened, t->resolved, unplug);
+    if (!err && unplug[0])
+        err = unplug_locked(unplug);
     if (!err && t->control != NOT_CONTROL)
         err = parse_name(buf, count, name);
     if (!err && t->control == BIND)
@@ -846,27 +864,34 @@ static int unplug_entry(const char *name, const char *unused)
     return make_gone(path);
 }
 
-int sysfsmock_unplug(const char *busid)
+/* busid and what belongs to it gone; under the tree's lock. */
+static int unplug_locked(const char *busid)
 {
     char devices[PATH_MAX];
-    int lockfd, err = ENAMETOOLONG, count = 0;
+    int err, count = 0;
+
+    if (!in_root(devices, DEVICES_DIR))
+        return ENAMETOOLONG;
+    /* drivers let go first, as the kernel unbinds on removal */
+    err = each_entry(devices, belongs_to, busid, unbind_if_bound, NULL,
+                     &count);
+    count = 0;
+    if (!err)
+        err = each_entry(devices, belongs_to, busid, unplug_entry, NULL,
+                         &count);
+    return !err && !count ? ENODEV : err;
+}
+
+int sysfsmock_unplug(const char *busid)
+{
+    int lockfd, err;
 
     if (strchr(busid, ':') || strchr(busid, '/'))
         return EINVAL;
     lockfd = lock_tree();
     if (lockfd < 0)
         return errno;
-    if (in_root(devices, DEVICES_DIR)) {
-        /* drivers let go first, as the kernel unbinds on removal */
-        err = each_entry(devices, belongs_to, busid, unbind_if_bound, NULL,
-                         &count);
-        count = 0;
-        if (!err)
-            err = each_entry(devices, belongs_to, busid, unplug_entry, NULL,
-                             &count);
-        if (!err && !count)
-            err = ENODEV;
-    }
+    err = unplug_locked(busid);
     unlock_tree(lockfd);
     return err;
 }

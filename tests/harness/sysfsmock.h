@@ -20,7 +20,9 @@
  * any process at any time count), takes the first line whose path is
  * the written file as it was opened or as it resolves, with times != 0,
  * decrements times unless it is negative (forever), and fails the write
- * with that errno.  The same flock serialises the mock's changes to the
+ * with that errno.  A line of errno 0 is "0 <times> <path> <busid>": the
+ * device busid is unplugged just before the write, which is then modelled
+ * (a device gone while a program works on it).  The same flock serialises the mock's changes to the
  * tree across processes.
  */
 #define SYSFSMOCK_INJECT_FILE ".sysfsmock-inject"

@@ -1200,7 +1200,7 @@ static bool is_declared(uint32_t domid, int ctrl, int port)
 /*
  * DOM declares 3-1..3-4 on its controller 0, ports 1 to 4, and OTHER has
  * an 8-port controller; then xlusbd starts, with the state dir of the
- * round, and its first pass ends.
+ * round (its log there), and its first pass ends.
  */
 static void daemon_host_up(void)
 {
@@ -1215,7 +1215,6 @@ static void daemon_host_up(void)
                   "port=%d", DOM, BUS, k + 1, k);
     snprintf(log, sizeof(log), "%s/xlusbd.log", state_dir);
     xlusbd_start(state_dir, log);
-    xlusbd_pass();
 }
 
 /* What the kernel and udev do when 3-1..3-4 are pulled out; odd rounds
