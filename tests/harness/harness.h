@@ -210,6 +210,9 @@ void sysfs_setup(const char *tree);
  * usb6.  After sysfs_setup; once per test.
  */
 void sysfs_add_devices(int n);
+/* Plugs keyboard k of sysfs_add_devices in again (unplugged), at address
+ * devnum, its interface on usbhid. */
+void sysfs_replug_added(int k, int devnum);
 /* What the code under test did below /sys/bus/usb since the test's first
  * sysfs_setup, in every process: files opened (open family, fopen),
  * directories listed (opendir, scandir).  For make bench; not kept
@@ -257,6 +260,28 @@ void sysfs_remove_driver(const char *driver);
 /* The library's state dir for the test: <sysfs_root()>/state, made
  * (after sysfs_setup) and named in LIBXL_PVUSB_STATE_DIR.  Static. */
 const char *test_state_dir(void);
+
+/*----- xlusbd, the real daemon -----*/
+
+/*
+ * Starts xlusbd (one at a time) on the test's xenstored, fake sysfs and
+ * LIBXL_PVUSB_STATE_DIR, its udev events (udevfake.so) from the FIFO
+ * <dir>/udev.fifo, made here; its stderr appended to log, or the test's
+ * if NULL.  Returns once its first pass is over (its status file names
+ * it): what the test does next reaches it as events.  Killed at the test
+ * child's exit if still running.
+ */
+void xlusbd_start(const char *dir, const char *log);
+pid_t xlusbd_pid(void);
+/* A udev event for xlusbd, "add" or "remove" of device sysname. */
+void xlusbd_udev(const char *action, const char *sysname);
+/* udev's buffer overran: xlusbd's next receive fails with ENOBUFS. */
+void xlusbd_udev_lost(void);
+/* Returns once a pass of xlusbd's has ended that began after the call
+ * (asked by SIGHUP): what happened before has been looked at. */
+void xlusbd_pass(void);
+/* SIGTERM, then its wait status (-1 if none ran). */
+int xlusbd_stop(void);
 
 /*----- the simulated backend -----*/
 

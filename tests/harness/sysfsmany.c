@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,10 +199,22 @@ static void add_intf(const struct kind *k, const char *busid,
     make_link(target, from);
 }
 
+/* The keyboard on port i of usb<bus>, at address devnum. */
+static void add_keyboard(int bus, int i, int devnum)
+{
+    char busid[32], intf[48], devpath[16];
+
+    snprintf(busid, sizeof(busid), "%d-%d", bus, i);
+    snprintf(intf, sizeof(intf), "%s:1.0", busid);
+    snprintf(devpath, sizeof(devpath), "%d", i);
+    add_device_dir(&keyboard_kind, bus, busid, devnum, devpath);
+    add_intf(&keyboard_kind, busid, intf);
+}
+
 /* Root hub usb<bus> and on its ports 1..n keyboards. */
 static void add_bus(int bus, int n)
 {
-    char busid[16], intf[32], devpath[8], hub[32];
+    char busid[16], intf[32], hub[32];
     int i;
 
     snprintf(busid, sizeof(busid), "usb%d", bus);
@@ -210,13 +224,8 @@ static void add_bus(int bus, int n)
     snprintf(hub, sizeof(hub), "devices/%s", busid);
     put(hub, "maxchild", "%d\n", n);
     /* as the kernel numbers them: the root hub is 1, then in order */
-    for (i = 1; i <= n; i++) {
-        snprintf(busid, sizeof(busid), "%d-%d", bus, i);
-        snprintf(intf, sizeof(intf), "%s:1.0", busid);
-        snprintf(devpath, sizeof(devpath), "%d", i);
-        add_device_dir(&keyboard_kind, bus, busid, i + 1, devpath);
-        add_intf(&keyboard_kind, busid, intf);
-    }
+    for (i = 1; i <= n; i++)
+        add_keyboard(bus, i, i + 1);
 }
 
 void sysfs_add_devices(int n)
@@ -231,4 +240,22 @@ void sysfs_add_devices(int n)
     fmt_path(usb, "%s" SYSFSMOCK_PREFIX, sysfs_root());
     for (bus = FIRST_BUS; n > 0; bus++, n -= HUB_PORTS)
         add_bus(bus, n < HUB_PORTS ? n : HUB_PORTS);
+}
+
+void sysfs_replug_added(int k, int devnum)
+{
+    char lock[PATH_MAX];
+    int fd;
+
+    if (!usb[0])
+        BAIL("sysfs_replug_added: sysfs_add_devices() first");
+    /* under the mock's lock, as the kernel plugs a device: no bind or
+     * unbind of others sees it half made */
+    fmt_path(lock, "%s/%s", sysfs_root(), SYSFSMOCK_INJECT_FILE);
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX))
+        BAIL("sysfs_replug_added: locking %s: %s", lock, strerror(errno));
+    add_keyboard(FIRST_BUS + (k - 1) / HUB_PORTS, (k - 1) % HUB_PORTS + 1,
+                 devnum);
+    close(fd);
 }

@@ -2,7 +2,8 @@
 # xlusb processes at once, many rounds, outcomes counted.  Not part of
 # make check: it takes minutes.  Included by the top-level Makefile after
 # tests/tests.mk, whose harness objects, flags and preloads it reuses.
-# RACE_ROUNDS=<n> changes the rounds of the 16-attach scenarios (20).
+# RACE_ROUNDS=<n> changes the rounds of the 16-attach, reconcile and
+# xlusbd scenarios (20).
 
 RACE_BIN := tests/race/bin/test-race
 

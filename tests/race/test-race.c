@@ -213,15 +213,20 @@ static void collect(struct batch *b)
     }
 }
 
-/* Opens the gate: the waiting children start together; returns once
- * they have all ended.  Later batch_adds wait at a new gate. */
-static void batch_run(struct batch *b)
+/* Opens the gate: the waiting children start together. */
+static void batch_open(struct batch *b)
+{
+    close(b->gate[0]);
+    close(b->gate[1]);
+}
+
+/* Returns once the children started have all ended.  Later batch_adds
+ * wait at a new gate. */
+static void batch_wait(struct batch *b)
 {
     struct proc *p;
     int i;
 
-    close(b->gate[0]);
-    close(b->gate[1]);
     collect(b);
     for (i = b->started; i < b->n; i++) {
         p = &b->p[i];
@@ -231,6 +236,12 @@ static void batch_run(struct batch *b)
     }
     b->started = b->n;
     ASSERT(!pipe2(b->gate, O_CLOEXEC));
+}
+
+static void batch_run(struct batch *b)
+{
+    batch_open(b);
+    batch_wait(b);
 }
 
 static void batch_free(struct batch *b)
@@ -566,7 +577,25 @@ static bool has_ctrl(const struct dom_view *d, int devid)
     return false;
 }
 
-/* No busid on two ports; every port held is a controller's. */
+/* The ownership record of the busid on u names u's port. */
+static int check_owner(const struct used_port *u)
+{
+    char path[64], want[48], *rec;
+    int bad = 0;
+
+    snprintf(path, sizeof(path), "/libxl/usbback/%s/owner", u->busid);
+    snprintf(want, sizeof(want), "%u/%d/%d", u->domid, u->ctrl, u->port);
+    rec = xs_get(path);
+    if (!rec || strcmp(rec, want))
+        bad = problem("%s on port %d of domain %u's controller %d, but its "
+                      "ownership record says %s", u->busid, u->port,
+                      u->domid, u->ctrl, rec ? rec : "nothing");
+    free(rec);
+    return bad;
+}
+
+/* No busid on two ports; every port held is a controller's, and its
+ * device's ownership record names it. */
 static int check_ports(const struct host_view *v)
 {
     const struct used_port *u, *w;
@@ -586,6 +615,7 @@ static int check_ports(const struct host_view *v)
             bad += problem("%s on port %d of domain %u's controller %d, "
                            "which the private view does not have",
                            u->busid, u->port, u->domid, u->ctrl);
+        bad += check_owner(u);
     }
     return bad;
 }
@@ -748,6 +778,8 @@ struct tally {
     int doubled, not_one, odd_loser;    /* one device, two domains */
     int leftovers;                      /* silent backend */
     int reconciled;                     /* reconciles that exited 0 */
+    int detached, revived, on_dom, on_other;    /* beside xlusbd */
+    int daemon_bad;                     /* xlusbd exits that were not 0 */
     struct why why[MAX_WHY];
     int n_why, other_why;
 };
@@ -796,6 +828,17 @@ static void note_failure(struct tally *t, const struct proc *p)
     t->why[i].n++;
 }
 
+/* Whether p succeeded; if not, counted as failed, and why. */
+static bool tally_outcome(struct tally *t, const struct proc *p)
+{
+    if (proc_ok(p))
+        return true;
+    t->failed++;
+    t->hung += p->hung;
+    note_failure(t, p);
+    return false;
+}
+
 /* One attach of busid to domid by p: won, failed, or lost (reported
  * attached, yet on no port of domid's once the round is over). */
 static void tally_attach(struct tally *t, const struct proc *p,
@@ -803,12 +846,8 @@ static void tally_attach(struct tally *t, const struct proc *p,
                          uint32_t domid)
 {
     t->attaches++;
-    if (!proc_ok(p)) {
-        t->failed++;
-        t->hung += p->hung;
-        note_failure(t, p);
+    if (!tally_outcome(t, p))
         return;
-    }
     t->won++;
     if (!is_held_by(v, busid, domid))
         t->lost += problem("%s reported attached to domain %u, but on no "
@@ -1137,6 +1176,210 @@ static void test_reconciles(void)
     run_reconcile("reconcile-3-at-once", false);
 }
 
+/*----- xlusbd beside the command line -----*/
+
+#define DAEMON_DEVS 4
+
+/* Whether domid's declaration still has a device at ctrl:port. */
+static bool is_declared(uint32_t domid, int ctrl, int port)
+{
+    int pairs[MAX_USED], n = 0, i, bad = 0;
+    yajl_val root = config_read(domid, &bad);
+
+    if (root) {
+        n = json_ints(root, "declared_usbdevs", "ctrl", "port", pairs,
+                      MAX_USED);
+        yajl_tree_free(root);
+    }
+    for (i = 0; i < n; i++)
+        if (pairs[i] == PAIR(ctrl, port))
+            return true;
+    return false;
+}
+
+/*
+ * DOM declares 3-1..3-4 on its controller 0, ports 1 to 4, and OTHER has
+ * an 8-port controller; then xlusbd starts, with the state dir of the
+ * round (its log there), and its first pass ends.
+ */
+static void daemon_host_up(void)
+{
+    char log[sizeof(state_dir) + 16];
+    int k;
+
+    host_up(false);
+    xlusb_now("usbctrl-attach %d ports=8", DOM);
+    xlusb_now("usbctrl-attach %d ports=8", OTHER);
+    for (k = 1; k <= DAEMON_DEVS; k++)
+        xlusb_now("usbdev-attach %d hostbus=%d hostaddr=%d controller=0 "
+                  "port=%d", DOM, BUS, k + 1, k);
+    snprintf(log, sizeof(log), "%s/xlusbd.log", state_dir);
+    xlusbd_start(state_dir, log);
+}
+
+/* What the kernel and udev do when 3-1..3-4 are pulled out; odd rounds
+ * let xlusbd take them off before they come back, even ones do not. */
+static void unplug_all(void)
+{
+    char busid[16];
+    int k;
+
+    for (k = 1; k <= DAEMON_DEVS; k++) {
+        busid_of(k, busid, sizeof(busid));
+        sysfs_unplug(busid);
+        xlusbd_udev("remove", busid);
+    }
+    if (round_no % 2)
+        xlusbd_pass();
+}
+
+/* And when they are plugged in again, at the addresses they had (which
+ * the commands name): in sysfs now, told to xlusbd by replug_told. */
+static void replug_all(void)
+{
+    int k;
+
+    for (k = 1; k <= DAEMON_DEVS; k++)
+        sysfs_replug_added(k, k + 1);
+}
+
+static void replug_told(void)
+{
+    char busid[16];
+    int k;
+
+    for (k = 1; k <= DAEMON_DEVS; k++) {
+        busid_of(k, busid, sizeof(busid));
+        xlusbd_udev("add", busid);
+    }
+}
+
+/* Once the commands have ended, xlusbd has looked at everything, and
+ * stopped: the host is read with nothing moving. */
+static void daemon_host_settle(struct tally *t)
+{
+    int status;
+
+    xlusbd_pass();
+    status = xlusbd_stop();
+    if (!WIFEXITED(status) || WEXITSTATUS(status))
+        t->daemon_bad += problem("xlusbd ended with wait status %#x "
+                                 "(see %s/xlusbd.log)", status, state_dir);
+}
+
+/* A detach of device k from DOM by p: if it said yes, k must stay off
+ * DOM (its declaration gone, xlusbd must not give it back). */
+static void tally_detach(struct tally *t, const struct proc *p,
+                         const struct host_view *v, int k)
+{
+    char busid[16];
+
+    if (!tally_outcome(t, p))
+        return;
+    t->detached++;
+    busid_of(k, busid, sizeof(busid));
+    if (is_held_by(v, busid, DOM) || is_declared(DOM, 0, k))
+        t->revived += problem("%s detached from domain %u, yet %s "
+                              "afterwards", busid, DOM,
+                              is_held_by(v, busid, DOM) ? "on its port"
+                                                        : "declared");
+}
+
+/* Where each of 3-1..3-4 is once the round is over. */
+static void tally_devices(struct tally *t, const struct host_view *v)
+{
+    char busid[16];
+    int k;
+
+    for (k = 1; k <= DAEMON_DEVS; k++) {
+        busid_of(k, busid, sizeof(busid));
+        t->doubled += holders_of(v, busid) > 1;
+        t->on_dom += is_held_by(v, busid, DOM);
+        t->on_other += is_held_by(v, busid, OTHER);
+    }
+    t->bad += check_state(v) > 0;
+}
+
+/*
+ * (with_attaches) At once: 3-1..3-4 replugged, so that xlusbd gives them
+ * back to DOM, and for each an `usbdev-attach` to OTHER, and for 3-1
+ * and 3-2 `usbdev-detach` from DOM, for 3-3 and 3-4 `usbdev-attach` to
+ * DOM at their declared ports.  (Without) only the replug and a
+ * `usbdev-detach` of each from DOM.
+ */
+static void daemon_round(struct tally *t, bool with_attaches)
+{
+    int detach_of[2 * DAEMON_DEVS];     /* device k detached, or 0 */
+    int n = with_attaches ? 2 * DAEMON_DEVS : DAEMON_DEVS;
+    struct host_view v;
+    struct batch b;
+    int i, j, k;
+
+    daemon_host_up();
+    batch_init(&b);
+    for (i = 0; i < n; i++) {
+        /* the order of the forks changes each round */
+        j = (i + round_no) % n;
+        k = j % DAEMON_DEVS + 1;
+        detach_of[i] = !with_attaches || (j < DAEMON_DEVS && k <= 2) ? k : 0;
+        if (detach_of[i])
+            batch_add(&b, 0, "usbdev-detach %d 0 %d", DOM, k);
+        else if (j < DAEMON_DEVS)
+            batch_add(&b, 0, "usbdev-attach %d hostbus=%d hostaddr=%d "
+                      "controller=0 port=%d", DOM, BUS, k + 1, k);
+        else
+            batch_add(&b, 0, "usbdev-attach %d hostbus=%d hostaddr=%d",
+                      OTHER, BUS, k + 1);
+    }
+    unplug_all();
+    replug_all();
+    batch_open(&b);
+    replug_told();
+    batch_wait(&b);
+    daemon_host_settle(t);
+    host_view_read(&v);
+    for (i = 0; i < n; i++) {
+        if (detach_of[i])
+            tally_detach(t, &b.p[i], &v, detach_of[i]);
+        else
+            t->won += tally_outcome(t, &b.p[i]);
+    }
+    tally_devices(t, &v);
+    batch_free(&b);
+    host_down();
+}
+
+static void run_daemon(const char *name, bool with_attaches)
+{
+    struct tally t = { .rounds = rounds_from_env(20) };
+    long long t0 = now_ms();
+
+    host_init();
+    for (round_no = 1; round_no <= t.rounds; round_no++)
+        daemon_round(&t, with_attaches);
+    figures(name, "rounds %d, detaches that exited 0 %d, attaches that "
+            "exited 0 %d, failed %d, devices on the declaring domain %d, "
+            "on the other %d, double %d, detached yet back or declared %d, "
+            "xlusbd exits not 0 %d, inconsistent rounds %d, %lld ms",
+            t.rounds, t.detached, t.won, t.failed, t.on_dom, t.on_other,
+            t.doubled, t.revived, t.daemon_bad, t.bad, now_ms() - t0);
+    failure_figures(name, &t);
+    CHECK_INT_EQ(t.doubled, 0);
+    CHECK_INT_EQ(t.revived, 0);
+    CHECK_INT_EQ(t.daemon_bad, 0);
+    CHECK_INT_EQ(t.bad, 0);
+}
+
+static void test_daemon_attach(void)
+{
+    run_daemon("daemon-replug-beside-attach", true);
+}
+
+static void test_daemon_detach(void)
+{
+    run_daemon("daemon-replug-beside-detach", false);
+}
+
 /*----- a backend that never answers -----*/
 
 #define SILENT_PROCS 4
@@ -1226,6 +1469,9 @@ static const struct test tests[] = {
       test_silent },
     { "reconcile beside attaches to another domain", test_reconcile },
     { "three reconciles at once", test_reconciles },
+    { "xlusbd replugging beside attaches and detaches",
+      test_daemon_attach },
+    { "xlusbd replugging beside detaches", test_daemon_detach },
 };
 
 int main(int argc, char **argv)
