@@ -620,7 +620,7 @@ int libxl_usb_reconcile(libxl_ctx *ctx, uint32_t domid, int dry_run)
     GC_INIT(ctx);
     usb_reconcile_state rs = { .ctx = ctx, .domid = domid,
                                .dry_run = dry_run };
-    bool shut_down;
+    bool shut_down = false;
     int i, rc;
 
     libxl_domain_usb_config_init(&rs.cfg);
