@@ -237,13 +237,9 @@ static void reconcile_one(daemon_state *ds, uint32_t domid)
     int rc = libxl_usb_reconcile(ds->ctx, domid, ds->dry_run);
     pending *p;
 
-    if (!rc) {
-        p = pending_find(ds, domid);
-        if (p) action(ds, "domain %u is what it declares", domid);
-        pending_drop(ds, domid);
-        return;
-    }
-    if (rc == ERROR_DOMAIN_NOTFOUND) {          /* gone: nothing to retry */
+    if (!rc || rc == ERROR_DOMAIN_NOTFOUND) {   /* done, or gone */
+        if (!rc && pending_find(ds, domid))
+            action(ds, "domain %u is what it declares", domid);
         pending_drop(ds, domid);
         return;
     }

@@ -416,21 +416,6 @@ static long long now_ms(void)
 static const struct op *current_op;
 static bool host_consistent(const struct op *op);
 
-/* Has xlusbd pid set up (its SIGTERM handled, not deadly)?  It then
- * writes its status file, headed "pid <pid> started ...". */
-static bool daemon_ready(pid_t pid)
-{
-    char path[128], head[32], *text;
-    bool ready;
-
-    snprintf(path, sizeof(path), "%s/xlusbd.status", work.state);
-    snprintf(head, sizeof(head), "pid %d ", (int)pid);
-    text = read_text_file(path);
-    ready = text && !strncmp(text, head, strlen(head));
-    free(text);
-    return ready;
-}
-
 /*
  * xlusbd started as c says, in the foreground, left until it dies (of
  * killat's SIGKILL), or until it is ready and the host is as current_op
@@ -457,7 +442,7 @@ static int run_daemon(struct child *c, char **out)
     }
     while (!waitpid(pid, &status, WNOHANG)) {
         if (!termed && (now_ms() - start > DAEMON_BOUND_MS ||
-                        (daemon_ready(pid) &&
+                        (xlusbd_ready(pid) &&
                          host_consistent(current_op)))) {
             ASSERT(!kill(pid, SIGTERM));
             termed = now_ms();

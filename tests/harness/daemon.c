@@ -35,18 +35,36 @@ static void daemon_kill(void)
     xlusbd_stop();
 }
 
+/* xlusbd's status file if it names pid (malloc'd), else NULL. */
+static char *status_of(pid_t pid)
+{
+    char *path = libxl_usb_state_path("xlusbd.status"), *text, want[64];
+
+    text = path ? read_text_file(path) : NULL;
+    free(path);
+    snprintf(want, sizeof(want), "pid %d started", (int)pid);
+    if (text && strncmp(text, want, strlen(want))) {
+        free(text);
+        text = NULL;
+    }
+    return text;
+}
+
+bool xlusbd_ready(pid_t pid)
+{
+    char *text = status_of(pid);
+
+    free(text);
+    return text != NULL;
+}
+
 /* The SIGHUP lines in xlusbd's status file; -1 while it names no
  * running xlusbd (whose first pass is over: its signals are its own). */
 static int sighups_seen(void)
 {
-    char *path = libxl_usb_state_path("xlusbd.status"), *text, *s, want[64];
-    int n = 0;
+    char *text = status_of(daemon_pid), *s;
+    int n = text ? 0 : -1;
 
-    text = path ? read_text_file(path) : NULL;
-    free(path);
-    snprintf(want, sizeof(want), "pid %d started", (int)daemon_pid);
-    if (!text || strncmp(text, want, strlen(want)))
-        n = -1;
     for (s = text; n >= 0 && (s = strstr(s, SIGHUP_LINE)); s++)
         n++;
     free(text);

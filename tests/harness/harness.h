@@ -273,6 +273,10 @@ const char *test_state_dir(void);
  */
 void xlusbd_start(const char *dir, const char *log);
 pid_t xlusbd_pid(void);
+/* Does the status file in LIBXL_PVUSB_STATE_DIR name xlusbd pid (its
+ * first pass over, its signals handled)?  For an xlusbd started by
+ * other means too. */
+bool xlusbd_ready(pid_t pid);
 /* A udev event for xlusbd, "add" or "remove" of device sysname. */
 void xlusbd_udev(const char *action, const char *sysname);
 /* udev's buffer overran: xlusbd's next receive fails with ENOBUFS. */
